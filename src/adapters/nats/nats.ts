@@ -1,0 +1,182 @@
+/**
+ * NATS JetStream behind the EventPublisher/EventSubscriber ports. The connection retries
+ * forever (also when NATS is down at start-up); the stream is created or updated at start;
+ * every publish carries `Nats-Msg-Id` = event id so the server drops re-publishes.
+ */
+import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import { UnavailableError } from '../../domain/errors.js';
+import type { EventEnvelope, EventHandler, EventPublisher, EventSubscriber } from '../../modules/events/events.js';
+
+export interface NatsOptions {
+  readonly url: string;
+  readonly stream: string;
+  readonly subjectPrefix: string;
+  readonly publishTimeoutMs?: number;
+  /** JetStream's de-duplication window; a re-publish within it is dropped. */
+  readonly duplicateWindowMs?: number;
+  readonly name?: string;
+}
+
+export type NatsState = 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+export class NatsEventBus implements EventPublisher, EventSubscriber {
+  readonly name = 'nats';
+  private state: NatsState = 'connecting';
+  private lastError: string | undefined;
+  private streamReady = false;
+
+  private nc: NatsConnection | undefined;
+  private js: JetStreamClient | undefined;
+  private jsm: JetStreamManager | undefined;
+  private closing = false;
+  private wakeOpen: (() => void) | undefined;
+  readonly ready: Promise<void>;
+
+  /**
+   * Returns at once and connects in the background, retrying forever: the service starts even
+   * while NATS is down, and the outbox relay holds events until it is back.
+   */
+  constructor(private readonly options: NatsOptions, private readonly logger: Logger) {
+    this.ready = this.open();
+    this.ready.catch((err: unknown) => {
+      this.lastError = (err as Error).message;
+      this.logger.error({ err }, 'NATS connection gave up');
+    });
+  }
+
+  /** First connection: our own loop, so that shutdown can cancel it while NATS is down. */
+  private async open(): Promise<void> {
+    let nc: NatsConnection | undefined;
+    for (let attempt = 0; !nc; attempt++) {
+      if (this.closing) return;
+      try {
+        nc = await connect({ servers: this.options.url, name: this.options.name ?? 'hotline', maxReconnectAttempts: -1, reconnectTimeWait: 1000, timeout: 5000 });
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        if (attempt === 0) this.logger.warn({ err }, 'NATS is not reachable; retrying in the background');
+        await new Promise<void>((resolve) => {
+          this.wakeOpen = resolve;
+          setTimeout(resolve, Math.min(10_000, 250 * 2 ** Math.min(attempt, 6))).unref();
+        });
+      }
+    }
+    if (this.closing) {
+      await nc.close();
+      return;
+    }
+    const timeout = this.options.publishTimeoutMs ?? 5000;
+    this.nc = nc;
+    this.js = jetstream(nc, { timeout });
+    this.jsm = await jetstreamManager(nc, { timeout });
+    this.state = 'connected';
+    this.watch(nc);
+    await this.ensureStream();
+    this.logger.info({ server: nc.getServer(), stream: this.options.stream }, 'NATS JetStream connected');
+  }
+
+  private watch(nc: NatsConnection): void {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type === 'disconnect' || s.type === 'reconnecting') this.state = 'reconnecting';
+        else if (s.type === 'reconnect') {
+          this.state = 'connected';
+          this.logger.info('NATS reconnected');
+        } else if (s.type === 'error') this.lastError = String(s.error);
+      }
+    })();
+    void nc.closed().then((err) => {
+      this.state = 'closed';
+      if (err) this.lastError = err.message;
+    });
+  }
+
+  /** Creates the stream, or updates its subjects and limits to what this build expects. */
+  async ensureStream(): Promise<void> {
+    const config = {
+      name: this.options.stream,
+      subjects: [`${this.options.subjectPrefix}.>`],
+      duplicate_window: (this.options.duplicateWindowMs ?? 2 * 60 * 60 * 1000) * 1_000_000, // ns
+    };
+    try {
+      await this.manager().streams.info(this.options.stream);
+      await this.manager().streams.update(this.options.stream, config);
+    } catch (err) {
+      if (!/stream not found/i.test((err as Error).message)) throw err;
+      await this.manager().streams.add(config);
+      this.logger.info({ stream: this.options.stream }, 'JetStream stream created');
+    }
+    this.streamReady = true;
+  }
+
+  status(): { state: NatsState; lastError: string | undefined; server: string | undefined } {
+    return { state: this.state, lastError: this.lastError, server: this.state === 'connected' ? this.nc?.getServer() : undefined };
+  }
+
+  async publish(event: EventEnvelope): Promise<void> {
+    if (this.state !== 'connected' || !this.js) throw new UnavailableError(`NATS is ${this.state}`, 'nats_unavailable');
+    if (!this.streamReady) await this.ensureStream();
+    const h = natsHeaders();
+    h.set('Nats-Msg-Id', event.id);
+    h.set('Hotline-Event-Type', event.type);
+    for (const [k, v] of Object.entries(event.headers ?? {})) h.set(k, v);
+    await this.js.publish(event.subject, JSON.stringify(event), { msgID: event.id, headers: h });
+  }
+
+  /** A durable pull consumer; a handler error naks the message for redelivery after a delay. */
+  async subscribe(consumer: string, filterSubject: string, handler: EventHandler): Promise<{ stop(): Promise<void> }> {
+    await this.ready;
+    const jsm = this.manager();
+    const durable = consumer.replace(/[^A-Za-z0-9_-]/g, '_');
+    try {
+      await jsm.consumers.info(this.options.stream, durable);
+    } catch {
+      await jsm.consumers.add(this.options.stream, {
+        durable_name: durable,
+        filter_subject: filterSubject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30_000_000_000,
+        max_deliver: -1,
+      });
+    }
+    const c = await this.js!.consumers.get(this.options.stream, durable);
+    const messages = await c.consume({ max_messages: 100 });
+    const done = (async () => {
+      for await (const m of messages) {
+        try {
+          await handler(m.json<EventEnvelope>());
+          m.ack();
+        } catch (err) {
+          this.logger.warn({ err, consumer, seq: m.seq }, 'event handler failed; will be redelivered');
+          m.nak(1000);
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        await messages.close();
+        await done;
+      },
+    };
+  }
+
+  /** Graceful: flushes pending publishes and acks, then closes. */
+  async drain(): Promise<void> {
+    this.closing = true;
+    this.wakeOpen?.();
+    const nc = this.nc;
+    if (!nc || nc.isClosed()) return;
+    try {
+      await nc.drain();
+    } catch {
+      await nc.close();
+    }
+  }
+
+  private manager(): JetStreamManager {
+    if (!this.jsm) throw new UnavailableError('NATS is not connected yet', 'nats_unavailable');
+    return this.jsm;
+  }
+}

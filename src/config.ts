@@ -1,0 +1,264 @@
+/**
+ * The only reader of `process.env`. Every setting is validated here, once, into a typed and
+ * frozen object; a bad value stops start-up with one line naming the variable and what was
+ * expected (ConfigError).
+ */
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { passwordProblems } from './domain/password-policy.js';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, readonly expected: string, readonly got: string | undefined) {
+    super(`Invalid configuration: ${variable} must be ${expected}${got === undefined ? ' (it is not set)' : ` (got ${JSON.stringify(redactValue(variable, got))})`}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_NAME = /PASSWORD|SECRET|TOKEN|KEY/;
+function redactValue(name: string, value: string): string {
+  return SECRET_NAME.test(name) ? '***' : value;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export interface AriNodeConfig {
+  readonly id: string;
+  readonly url: string;
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface Config {
+  readonly env: 'development' | 'production' | 'test';
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly logPretty: boolean;
+  readonly dataDir: string;
+  readonly database: {
+    /** Absent: the service starts embedded PostgreSQL under `dataDir`. */
+    readonly url: string | undefined;
+    readonly poolSize: number;
+    readonly embeddedPort: number;
+    readonly migrateOnStart: boolean;
+  };
+  readonly nats: {
+    /** Absent: an in-process bus serves one instance. */
+    readonly url: string | undefined;
+    readonly stream: string;
+    readonly subjectPrefix: string;
+  };
+  readonly outbox: { readonly batchSize: number; readonly pollMs: number; readonly maxBackoffMs: number };
+  readonly ari: {
+    /** Empty: telephony is off until ARI is configured. */
+    readonly nodes: readonly AriNodeConfig[];
+    readonly app: string;
+    readonly requestTimeoutMs: number;
+    readonly transport: 'keepalive' | 'ari-client';
+  };
+  readonly ami: {
+    readonly host: string | undefined;
+    readonly port: number;
+    readonly username: string | undefined;
+    readonly password: string | undefined;
+    readonly actionTimeoutMs: number;
+    readonly security: {
+      readonly threshold: number;
+      readonly windowMs: number;
+      readonly blockMs: number;
+      readonly allowCidrs: readonly string[];
+      /** PJSIP ACL file (included by sip/pjsip.conf) the service rewrites; absent = alert only. */
+      readonly blocklistFile: string | undefined;
+      readonly reloadCommand: string;
+    };
+  };
+  readonly auth: {
+    /** Absent outside production: the server keeps a random secret in DATA_DIR. */
+    readonly jwtSecret: string | undefined;
+    readonly sessionTtlSeconds: number;
+    readonly loginRateLimit: { readonly max: number; readonly windowMs: number };
+    readonly bootstrapAdmin: { readonly username: string; readonly password: string } | undefined;
+  };
+  readonly http: { readonly bodyLimitBytes: number; readonly trustProxy: boolean; readonly shutdownGraceMs: number };
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads one variable; empty strings count as unset so `FOO=` in a .env file means "default". */
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function str(env: Env, name: string, fallback: string): string {
+  return raw(env, name) ?? fallback;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (!/^-?\d+$/.test(v)) throw new ConfigError(name, `an integer between ${min} and ${max}`, v);
+  const n = Number(v);
+  if (n < min || n > max) throw new ConfigError(name, `an integer between ${min} and ${max}`, v);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(name, 'a boolean (true/false, 1/0, yes/no, on/off)', v);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(v)) throw new ConfigError(name, `one of ${allowed.join(', ')}`, v);
+  return v as T;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | undefined {
+  const v = raw(env, name);
+  if (v === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, `a URL with scheme ${protocols.join(' or ')}`, redactUrl(v));
+  }
+  if (!protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+    throw new ConfigError(name, `a URL with scheme ${protocols.join(' or ')}`, redactUrl(v));
+  }
+  return v;
+}
+
+/** Never echo credentials embedded in a URL into an error line. */
+function redactUrl(v: string): string {
+  return v.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}
+
+function urlList(env: Env, name: string, protocols: readonly string[]): string[] {
+  const v = raw(env, name);
+  if (v === undefined) return [];
+  return v.split(',').map((part) => part.trim()).filter(Boolean).map((part) => url({ [name]: part }, name, protocols)!);
+}
+
+function validCidr(item: string): boolean {
+  const [addr, bits, extra] = item.split('/');
+  if (addr === undefined || bits === undefined || extra !== undefined || !/^\d{1,3}$/.test(bits)) return false;
+  const family = isIP(addr);
+  return family !== 0 && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function cidrList(env: Env, name: string, fallback: string[]): string[] {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  const items = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!items.every(validCidr)) throw new ConfigError(name, 'a comma-separated list of IPv4 or IPv6 CIDRs such as 10.0.0.0/8, fd00::/8', v);
+  return items;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
+  const dataDir = path.resolve(str(env, 'DATA_DIR', '.data'));
+
+  const jwtSecret = raw(env, 'JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'at least 32 characters', jwtSecret);
+  if (jwtSecret === undefined && nodeEnv === 'production') throw new ConfigError('JWT_SECRET', 'set in production (at least 32 random characters)', undefined);
+
+  const ariUrls = urlList(env, 'ARI_URL', ['http', 'https']);
+  const ariUser = raw(env, 'ARI_USER');
+  const ariPassword = raw(env, 'ARI_PASSWORD');
+  if (ariUrls.length > 0 && ariUser === undefined) throw new ConfigError('ARI_USER', 'set when ARI_URL is set', undefined);
+  if (ariUrls.length > 0 && ariPassword === undefined) throw new ConfigError('ARI_PASSWORD', 'set when ARI_URL is set', undefined);
+  const ariNodeIds = raw(env, 'ARI_NODE_IDS')?.split(',').map((s) => s.trim());
+  if (ariNodeIds && ariNodeIds.length !== ariUrls.length) {
+    throw new ConfigError('ARI_NODE_IDS', `one id per ARI_URL entry (${ariUrls.length})`, raw(env, 'ARI_NODE_IDS'));
+  }
+
+  const amiHost = raw(env, 'AMI_HOST');
+  const amiUser = raw(env, 'AMI_USER');
+  const amiPassword = raw(env, 'AMI_PASSWORD');
+  if (amiHost !== undefined && amiUser === undefined) throw new ConfigError('AMI_USER', 'set when AMI_HOST is set', undefined);
+  if (amiHost !== undefined && amiPassword === undefined) throw new ConfigError('AMI_PASSWORD', 'set when AMI_HOST is set', undefined);
+
+  const adminUser = raw(env, 'BOOTSTRAP_ADMIN_USER');
+  const adminPassword = raw(env, 'BOOTSTRAP_ADMIN_PASSWORD');
+  if (adminUser !== undefined && adminPassword === undefined) throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD', 'set when BOOTSTRAP_ADMIN_USER is set', undefined);
+  const weak = adminPassword !== undefined ? passwordProblems(adminPassword, adminUser ?? '') : [];
+  if (weak.length) throw new ConfigError('BOOTSTRAP_ADMIN_PASSWORD', `a strong password (${weak.join('; ')})`, adminPassword);
+  if (adminUser !== undefined && !/^[a-z0-9._-]{3,64}$/i.test(adminUser)) {
+    throw new ConfigError('BOOTSTRAP_ADMIN_USER', '3-64 characters of letters, digits, dot, underscore or dash', adminUser);
+  }
+
+  const config: Config = {
+    env: nodeEnv,
+    host: str(env, 'HOST', '127.0.0.1'),
+    port: int(env, 'PORT', 3000, 0, 65535),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
+    logPretty: bool(env, 'LOG_PRETTY', false),
+    dataDir,
+    database: {
+      url: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
+      poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 500),
+      embeddedPort: int(env, 'EMBEDDED_PG_PORT', 5433, 1024, 65535),
+      migrateOnStart: bool(env, 'DATABASE_MIGRATE_ON_START', true),
+    },
+    nats: {
+      url: url(env, 'NATS_URL', ['nats', 'tls']),
+      stream: str(env, 'NATS_STREAM', 'HOTLINE'),
+      subjectPrefix: str(env, 'NATS_SUBJECT_PREFIX', 'hotline'),
+    },
+    outbox: {
+      batchSize: int(env, 'OUTBOX_BATCH_SIZE', 200, 1, 10_000),
+      pollMs: int(env, 'OUTBOX_POLL_MS', 1000, 10, 60_000),
+      maxBackoffMs: int(env, 'OUTBOX_MAX_BACKOFF_MS', 30_000, 100, 600_000),
+    },
+    ari: {
+      nodes: ariUrls.map((u, i) => ({ id: ariNodeIds?.[i] ?? `ast${i + 1}`, url: u, username: ariUser!, password: ariPassword! })),
+      app: str(env, 'ARI_APP', 'hotline'),
+      requestTimeoutMs: int(env, 'ARI_REQUEST_TIMEOUT_MS', 5000, 100, 120_000),
+      transport: oneOf(env, 'ARI_TRANSPORT', ['keepalive', 'ari-client'], 'keepalive'),
+    },
+    ami: {
+      host: amiHost,
+      port: int(env, 'AMI_PORT', 5038, 1, 65535),
+      username: amiUser,
+      password: amiPassword,
+      actionTimeoutMs: int(env, 'AMI_ACTION_TIMEOUT_MS', 5000, 100, 120_000),
+      security: {
+        threshold: int(env, 'SIP_SECURITY_THRESHOLD', 10, 1, 100_000),
+        windowMs: int(env, 'SIP_SECURITY_WINDOW_SECONDS', 60, 1, 86_400) * 1000,
+        blockMs: int(env, 'SIP_SECURITY_BLOCK_SECONDS', 3600, 1, 30 * 86_400) * 1000,
+        allowCidrs: cidrList(env, 'SIP_SECURITY_ALLOW_CIDRS', ['127.0.0.0/8']),
+        blocklistFile: raw(env, 'SIP_BLOCKLIST_FILE'),
+        reloadCommand: str(env, 'SIP_BLOCKLIST_RELOAD_COMMAND', 'module reload res_pjsip.so'),
+      },
+    },
+    auth: {
+      jwtSecret,
+      sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 86_400),
+      loginRateLimit: {
+        max: int(env, 'LOGIN_RATE_LIMIT_MAX', 10, 1, 10_000),
+        windowMs: int(env, 'LOGIN_RATE_LIMIT_WINDOW_SECONDS', 300, 1, 86_400) * 1000,
+      },
+      bootstrapAdmin: adminUser !== undefined && adminPassword !== undefined ? { username: adminUser, password: adminPassword } : undefined,
+    },
+    http: {
+      bodyLimitBytes: int(env, 'HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 512 * 1_048_576),
+      trustProxy: bool(env, 'HTTP_TRUST_PROXY', false),
+      shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 100, 600_000),
+    },
+  };
+  return deepFreeze(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

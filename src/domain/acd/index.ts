@@ -1,0 +1,4 @@
+export * from './overflow.js';
+export * from './priority.js';
+export * from './queue-config.js';
+export * from './skills.js';

@@ -1,0 +1,5 @@
+/** Time as a dependency, so tests control it. */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = { now: () => new Date() };

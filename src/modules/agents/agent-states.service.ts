@@ -1,0 +1,232 @@
+/**
+ * Agent states at run time: login and logout, ready / not ready, and the system's moves driven by
+ * the ACD and the call flow (offer, answer, no answer, call end, wrap-up). Each change locks the
+ * agent's state row, validates the move in the domain state machine, and writes the new state,
+ * a log row and the `agent.state_changed` event in one transaction, so concurrent requests for
+ * one agent are serialised and exactly one of two conflicting moves wins.
+ */
+import type { Database, Tx } from '../../adapters/db/database.js';
+import type { AgentCandidate } from '../../domain/acd/index.js';
+import {
+  AGENT_STATE_LABELS, NOT_READY_REASON_LABELS, applyStateChange, isNoop,
+  type AgentState, type NotReadyReason, type StateActor, type StateChangeLog,
+} from '../../domain/agents/index.js';
+import { requireRole, type Principal } from '../../domain/auth.js';
+import type { Clock } from '../../domain/clock.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { agentEndpoint } from '../../domain/telephony/asterisk-contract.js';
+import type { OutboxRepository } from '../events/outbox.repository.js';
+import type { AgentStateRow, AgentsRepository, StateLogRow } from './agents.repository.js';
+
+const SUPERVISORS = ['supervisor', 'admin'] as const;
+
+export interface ActorRef {
+  readonly type: StateActor;
+  /** The user id for agents and supervisors; a component name (e.g. `acd`) for the system. */
+  readonly id: string | null;
+}
+
+export interface ChangeOptions {
+  readonly reason?: NotReadyReason | undefined;
+  readonly actor: ActorRef;
+  /** Refuse (409 agent_state_changed) unless the agent is still in this state. */
+  readonly expectedState?: AgentState | undefined;
+  /** Refuse (409 agent_call_mismatch) unless the agent is busy with this call: stale call events do nothing. */
+  readonly expectedCallId?: string | undefined;
+  readonly force?: boolean | undefined;
+  readonly callId?: string | undefined;
+  readonly extension?: string | undefined;
+  readonly wrapUpSeconds?: number | undefined;
+}
+
+export interface AgentStateView {
+  agentId: string;
+  displayName: string;
+  centreId: string;
+  state: AgentState;
+  stateLabel: string;
+  reason: NotReadyReason | null;
+  reasonLabel: string | null;
+  since: string;
+  version: number;
+  extension: string | null;
+  endpoint: string | null;
+  idleSince: string | null;
+  lastCallEndedAt: string | null;
+  callId: string | null;
+  wrapUpUntil: string | null;
+}
+
+export interface StateLogView {
+  id: string;
+  fromState: AgentState;
+  fromReason: NotReadyReason | null;
+  state: AgentState;
+  reason: NotReadyReason | null;
+  at: string;
+  previousDurationMs: number;
+  actorType: StateActor;
+  actorId: string | null;
+  callId: string | null;
+  extension: string | null;
+}
+
+export class AgentStatesService {
+  constructor(private readonly db: Database, private readonly repo: AgentsRepository, private readonly outbox: OutboxRepository, private readonly clock: Clock) {}
+
+  /** Any state change. Throws the domain's errors for illegal moves; a repeated move changes nothing. */
+  async change(agentId: string, to: AgentState, opts: ChangeOptions): Promise<AgentStateView> {
+    return this.withExtensionGuard(() => this.db.transaction().execute(async (tx) => {
+      const current = await this.repo.lockState(tx, agentId);
+      if (!current) throw new NotFoundError('Agent', agentId, 'agent_not_found');
+      if (opts.expectedState !== undefined && current.state !== opts.expectedState) {
+        throw new ConflictError(`The agent is ${current.state}, not ${opts.expectedState}`, 'agent_state_changed', { state: current.state, version: current.version });
+      }
+      if (opts.expectedCallId !== undefined && current.callId !== opts.expectedCallId) {
+        throw new ConflictError('The agent is not busy with this call', 'agent_call_mismatch', { callId: current.callId });
+      }
+      if (isNoop(current, to, opts.reason ?? null, opts.actor.type)) return toView(current);
+      return toView(await this.apply(tx, current, to, opts));
+    }));
+  }
+
+  /**
+   * The ACD's compare-and-set: ready → ringing for this call only if the agent is still ready
+   * (and active). Null when someone else got the agent first; never throws for that.
+   */
+  async claimForOffer(agentId: string, callId: string, actorId = 'acd'): Promise<AgentStateView | null> {
+    return this.db.transaction().execute(async (tx) => {
+      const current = await this.repo.lockState(tx, agentId);
+      if (!current || current.state !== 'ready' || !current.active) return null;
+      return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }));
+    });
+  }
+
+  /** Log in at a phone: the agent's own extension unless another is given (hot-desking). */
+  async login(actor: Principal, input: { extension?: string; state?: 'ready' | 'not_ready'; reason?: NotReadyReason }): Promise<AgentStateView> {
+    const current = await this.repo.findState(this.db, actor.id);
+    if (!current) throw new NotFoundError('Agent', actor.id, 'not_an_agent');
+    if (!current.active) throw new ConflictError('This agent is deactivated', 'agent_inactive');
+    const agent = await this.repo.findById(this.db, actor.id);
+    const extension = input.extension ?? agent!.extension;
+    agentEndpoint(extension); // invalid_agent_extension
+    if (current.state !== 'offline') {
+      if (current.extension === extension) return toView(current);
+      throw new ConflictError(`Already logged in at ${current.extension}`, 'already_logged_in', { extension: current.extension });
+    }
+    return this.change(actor.id, input.state ?? 'ready', { reason: input.reason, actor: { type: 'agent', id: actor.id }, expectedState: 'offline', extension });
+  }
+
+  async logout(actor: Principal): Promise<AgentStateView> {
+    return this.change(actor.id, 'offline', { actor: { type: 'agent', id: actor.id } });
+  }
+
+  /** REST: an agent changes their own state, a supervisor anyone's. */
+  async changeBy(actor: Principal, agentId: string, input: { state: AgentState; reason?: NotReadyReason; force?: boolean; expectedState?: AgentState }): Promise<AgentStateView> {
+    const self = actor.id === agentId;
+    if (!self) requireRole(actor, SUPERVISORS);
+    return this.change(agentId, input.state, {
+      reason: input.reason, force: input.force, expectedState: input.expectedState, actor: { type: self ? 'agent' : 'supervisor', id: actor.id },
+    });
+  }
+
+  async get(actor: Principal, agentId: string): Promise<AgentStateView> {
+    if (actor.id !== agentId) requireRole(actor, [...SUPERVISORS, 'operator']);
+    const row = await this.repo.findState(this.db, agentId);
+    if (!row) throw new NotFoundError('Agent', agentId, actor.id === agentId ? 'not_an_agent' : 'agent_not_found');
+    return toView(row);
+  }
+
+  /** The wallboard: every active agent's state (offline ones on request). */
+  async list(filter: { centreId?: string; state?: AgentState; includeOffline?: boolean; limit?: number } = {}): Promise<AgentStateView[]> {
+    return (await this.repo.listStates(this.db, { ...filter, includeOffline: filter.includeOffline ?? false, limit: filter.limit ?? 1000 })).map(toView);
+  }
+
+  async listFor(actor: Principal, filter: { centreId?: string; state?: AgentState; includeOffline?: boolean; limit?: number }): Promise<AgentStateView[]> {
+    requireRole(actor, [...SUPERVISORS, 'operator']);
+    return this.list(filter);
+  }
+
+  async history(actor: Principal, agentId: string, f: { from?: Date; to?: Date; limit: number }): Promise<StateLogView[]> {
+    if (actor.id !== agentId) requireRole(actor, [...SUPERVISORS, 'operator']);
+    if (f.from && f.to && f.from >= f.to) throw new ValidationError('from must be before to', { field: 'from' }, 'invalid_time_range');
+    return (await this.repo.log(this.db, agentId, f)).map(toLogView);
+  }
+
+  /** Ready agents with skills and languages, longest idle first: feed them to `rankAgents`. */
+  async readyCandidates(centreId?: string, limit = 500): Promise<(AgentCandidate & { extension: string })[]> {
+    const rows = await this.repo.readyCandidates(this.db, centreId, limit);
+    const skills = await this.repo.skillsOf(this.db, rows.map((r) => r.agentId));
+    return rows.map((r) => ({ ...r, skills: skills.filter((s) => s.agentId === r.agentId).map((s) => ({ skillId: s.skillId, level: s.level })) }));
+  }
+
+  /** Wrap-ups whose time is over go back to ready; run by the module's timer. Returns how many. */
+  async expireWrapUps(limit = 100): Promise<number> {
+    const due = await this.repo.expiredWrapUps(this.db, this.clock.now(), limit);
+    let done = 0;
+    for (const d of due) {
+      try {
+        await this.change(d.agentId, 'ready', { actor: { type: 'system', id: 'wrap-up-timer' }, expectedState: 'wrap_up', ...(d.callId ? { expectedCallId: d.callId } : {}) });
+        done++;
+      } catch (err) {
+        // The agent moved on meanwhile (ended wrap-up, logged out): nothing to do.
+        if ((err as { code?: string }).code !== 'agent_state_changed' && (err as { code?: string }).code !== 'agent_call_mismatch') throw err;
+      }
+    }
+    return done;
+  }
+
+  private async apply(tx: Tx, current: AgentStateRow, to: AgentState, opts: ChangeOptions): Promise<AgentStateRow> {
+    if (current.state === 'offline' && !current.active) throw new ConflictError('This agent is deactivated', 'agent_inactive');
+    const { next, log } = applyStateChange(current, {
+      to, reason: opts.reason, actor: opts.actor.type, force: opts.force, callId: opts.callId, extension: opts.extension, wrapUpSeconds: opts.wrapUpSeconds,
+    }, this.clock.now());
+    if (!(await this.repo.updateState(tx, current.agentId, current.version, next))) {
+      // Only possible if a writer skipped the row lock; refuse rather than overwrite.
+      throw new ConflictError('The agent state changed meanwhile', 'agent_state_changed');
+    }
+    const logId = await this.repo.appendLog(tx, current.agentId, log, opts.actor.id);
+    await this.outbox.append(tx, [{ type: 'agent.state_changed', payload: eventPayload(current, next.version, log, opts.actor, logId) }]);
+    return { ...current, ...next };
+  }
+
+  private async withExtensionGuard<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'agent_states_extension_key') {
+        throw new ConflictError('Another agent is logged in at this extension', 'extension_in_use');
+      }
+      throw err;
+    }
+  }
+}
+
+function eventPayload(agent: AgentStateRow, version: number, log: StateChangeLog, actor: ActorRef, logId: string): Record<string, unknown> {
+  return {
+    agentId: agent.agentId, centreId: agent.centreId, logId, version,
+    from: log.fromState, fromReason: log.fromReason, state: log.state, reason: log.reason,
+    at: log.at.toISOString(), previousDurationMs: log.previousDurationMs,
+    actor: { type: actor.type, id: actor.id }, callId: log.callId, extension: log.extension,
+  };
+}
+
+function iso(d: Date | null): string | null {
+  return d ? d.toISOString() : null;
+}
+
+function toView(r: AgentStateRow): AgentStateView {
+  return {
+    agentId: r.agentId, displayName: r.displayName, centreId: r.centreId,
+    state: r.state, stateLabel: AGENT_STATE_LABELS[r.state], reason: r.reason, reasonLabel: r.reason ? NOT_READY_REASON_LABELS[r.reason] : null,
+    since: r.since.toISOString(), version: r.version, extension: r.extension, endpoint: r.extension ? agentEndpoint(r.extension) : null,
+    idleSince: iso(r.idleSince), lastCallEndedAt: iso(r.lastCallEndedAt), callId: r.callId, wrapUpUntil: iso(r.wrapUpUntil),
+  };
+}
+
+function toLogView(r: StateLogRow): StateLogView {
+  return {
+    id: r.id, fromState: r.fromState, fromReason: r.fromReason, state: r.state, reason: r.reason, at: r.at.toISOString(),
+    previousDurationMs: r.previousDurationMs, actorType: r.actor, actorId: r.actorId, callId: r.callId, extension: r.extension,
+  };
+}

@@ -1,0 +1,12 @@
+/** A caller's number in one canonical form, so 138 0013 8000, +86 13800138000 and 13800138000 are one citizen. */
+import { ValidationError } from '../../domain/errors.js';
+
+export function normalizePhone(input: string, field = 'phone'): string {
+  let digits = input.trim().replace(/[\s().-]/g, '');
+  if (digits.startsWith('+86')) digits = digits.slice(3);
+  else if (digits.startsWith('0086')) digits = digits.slice(4);
+  if (!/^\+?[0-9]{3,20}$/.test(digits)) {
+    throw new ValidationError(`${field} is not a phone number`, { field }, 'invalid_phone');
+  }
+  return digits;
+}

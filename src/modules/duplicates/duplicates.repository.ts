@@ -1,0 +1,231 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Executor, Tx } from '../../adapters/db/database.js';
+
+/** What duplicate detection needs to know of a ticket. */
+export interface RequestRow {
+  id: string;
+  number: string;
+  title: string;
+  content: string;
+  address: string | null;
+  areaCode: string | null;
+  createdAt: Date;
+  status: string;
+  citizenId: string | null;
+  phone: string | null;
+}
+
+export interface ClusterRow {
+  id: string;
+  areaCode: string;
+  title: string;
+  sampleText: string;
+  keywords: string[];
+  ticketCount: number;
+  callerCount: number;
+  firstSeenAt: Date;
+  lastSeenAt: Date;
+}
+
+export interface SuggestionRow {
+  candidateId: string;
+  number: string;
+  title: string;
+  ticketStatus: string;
+  candidateCreatedAt: Date;
+  score: number;
+  contentSimilarity: number;
+  addressSimilarity: number | null;
+  sameCaller: boolean;
+  reasons: string[];
+  status: 'open' | 'merged' | 'dismissed';
+}
+
+export interface AnalysisRow { ticketId: string; isRepeat: boolean; repeatOf: string | null; repeatCount: number; clusterId: string | null; analyzedAt: Date }
+
+export interface NewSuggestion {
+  candidateId: string; score: number; contentSimilarity: number; addressSimilarity: number | null; sameCaller: boolean; reasons: string[];
+}
+
+/** Tickets that are not real requests to compare with: never accepted, refused, withdrawn or already merged. */
+const EXCLUDED = sql`('draft', 'not_accepted', 'cancelled', 'merged')`;
+const REQUEST_COLUMNS = sql`t.id, t.number, t.title, t.content, t.address, t.area_code, t.created_at, t.status, t.citizen_id, c.phone`;
+const CLUSTER_COLUMNS = sql`id, area_code, title, sample_text, keywords, ticket_count, caller_count, first_seen_at, last_seen_at`;
+
+export class DuplicatesRepository {
+  async request(db: Executor, ticketId: string): Promise<RequestRow | undefined> {
+    const res = await sql<RequestRow>`SELECT ${REQUEST_COLUMNS} FROM tickets t LEFT JOIN citizens c ON c.id = t.citizen_id WHERE t.id = ${ticketId}`.execute(db);
+    return res.rows[0];
+  }
+
+  /**
+   * Earlier requests worth comparing, each branch bounded: the same caller; the same area
+   * sharing one of the key words; anywhere, sharing the two heaviest words.
+   */
+  async candidates(db: Executor, f: { ticketId: string; from: Date; to: Date; citizenId: string | null; areaCode: string | null; anyWords: string; allWords: string;
+    limits: { caller: number; area: number; anywhere: number } }): Promise<RequestRow[]> {
+    const window = sql`created_at BETWEEN ${f.from} AND ${f.to} AND id <> ${f.ticketId} AND status NOT IN ${EXCLUDED}`;
+    const branches: RawBuilder<unknown>[] = [];
+    if (f.citizenId) {
+      branches.push(sql`(SELECT id FROM tickets WHERE citizen_id = ${f.citizenId} AND ${window} ORDER BY created_at DESC LIMIT ${f.limits.caller})`);
+    }
+    if (f.areaCode && f.anyWords) {
+      branches.push(sql`(SELECT id FROM tickets WHERE area_code = ${f.areaCode} AND ${window} AND search_vector @@ to_tsquery('simple', ${f.anyWords})
+        ORDER BY created_at DESC LIMIT ${f.limits.area})`);
+    }
+    if (f.allWords) {
+      branches.push(sql`(SELECT id FROM tickets WHERE ${window} AND search_vector @@ to_tsquery('simple', ${f.allWords}) ORDER BY created_at DESC LIMIT ${f.limits.anywhere})`);
+    }
+    if (branches.length === 0) return [];
+    const res = await sql<RequestRow>`
+      SELECT ${REQUEST_COLUMNS} FROM tickets t LEFT JOIN citizens c ON c.id = t.citizen_id
+       WHERE t.id IN (${sql.join(branches, sql` UNION `)})`.execute(db);
+    return res.rows;
+  }
+
+  /** Same-area requests of the period not yet in a cluster, sharing a key word. */
+  async clusterPool(db: Executor, f: { ticketId: string; areaCode: string; from: Date; to: Date; anyWords: string; limit: number }): Promise<RequestRow[]> {
+    const res = await sql<RequestRow>`
+      SELECT ${REQUEST_COLUMNS} FROM tickets t LEFT JOIN citizens c ON c.id = t.citizen_id
+       WHERE t.area_code = ${f.areaCode} AND t.created_at BETWEEN ${f.from} AND ${f.to} AND t.id <> ${f.ticketId}
+         AND t.status NOT IN ${EXCLUDED} AND t.search_vector @@ to_tsquery('simple', ${f.anyWords})
+         AND NOT EXISTS (SELECT 1 FROM request_cluster_members m WHERE m.ticket_id = t.id)
+       ORDER BY t.created_at DESC LIMIT ${f.limit}`.execute(db);
+    return res.rows;
+  }
+
+  /** Serialises cluster decisions for one area (two requests arriving together form one cluster). */
+  async lockArea(tx: Tx, areaCode: string): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(hashtext(${`request_clusters:${areaCode}`}))`.execute(tx);
+  }
+
+  async recentClusters(db: Executor, areaCode: string, since: Date): Promise<ClusterRow[]> {
+    const res = await sql<ClusterRow>`SELECT ${CLUSTER_COLUMNS} FROM request_clusters WHERE area_code = ${areaCode} AND last_seen_at >= ${since}
+      ORDER BY last_seen_at DESC LIMIT 50`.execute(db);
+    return res.rows;
+  }
+
+  async clusterOf(db: Executor, ticketId: string): Promise<string | undefined> {
+    const row = await db.selectFrom('requestClusterMembers').select('clusterId').where('ticketId', '=', ticketId).executeTakeFirst();
+    return row?.clusterId;
+  }
+
+  async createCluster(tx: Tx, c: { areaCode: string; title: string; sampleText: string; keywords: string[]; at: Date }): Promise<string> {
+    const row = await tx.insertInto('requestClusters').values({
+      areaCode: c.areaCode, title: c.title, sampleText: c.sampleText, keywords: c.keywords, ticketCount: 1, callerCount: 1,
+      firstSeenAt: c.at, lastSeenAt: c.at, createdAt: c.at, updatedAt: c.at,
+    }).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async addMembers(tx: Tx, clusterId: string, members: readonly { ticketId: string; citizenId: string | null }[], at: Date): Promise<void> {
+    if (members.length === 0) return;
+    await tx.insertInto('requestClusterMembers').values(members.map((m) => ({ clusterId, ticketId: m.ticketId, citizenId: m.citizenId, addedAt: at })))
+      .onConflict((oc) => oc.column('ticketId').doNothing()).execute();
+  }
+
+  /** Counts and first/last seen from the members themselves, so they never drift. */
+  async refreshCluster(tx: Tx, clusterId: string, at: Date): Promise<ClusterRow> {
+    const res = await sql<ClusterRow>`
+      UPDATE request_clusters rc SET
+        ticket_count = s.tickets, caller_count = GREATEST(s.callers, 1), first_seen_at = s.first, last_seen_at = s.last, updated_at = ${at}
+      FROM (SELECT count(*)::int AS tickets, count(DISTINCT m.citizen_id)::int AS callers, min(t.created_at) AS first, max(t.created_at) AS last
+              FROM request_cluster_members m JOIN tickets t ON t.id = m.ticket_id WHERE m.cluster_id = ${clusterId}) s
+      WHERE rc.id = ${clusterId}
+      RETURNING rc.id, rc.area_code, rc.title, rc.sample_text, rc.keywords, rc.ticket_count, rc.caller_count, rc.first_seen_at, rc.last_seen_at`.execute(tx);
+    return res.rows[0]!;
+  }
+
+  async saveAnalysis(tx: Tx, a: AnalysisRow, suggestions: readonly NewSuggestion[]): Promise<void> {
+    await tx.insertInto('duplicateAnalyses').values(a)
+      .onConflict((oc) => oc.column('ticketId').doUpdateSet({ isRepeat: a.isRepeat, repeatOf: a.repeatOf, repeatCount: a.repeatCount, clusterId: a.clusterId, analyzedAt: a.analyzedAt }))
+      .execute();
+    if (suggestions.length === 0) return;
+    await tx.insertInto('duplicateSuggestions')
+      .values(suggestions.map((s) => ({ ticketId: a.ticketId, ...s, createdAt: a.analyzedAt })))
+      .onConflict((oc) => oc.columns(['ticketId', 'candidateId']).doUpdateSet((eb) => ({
+        score: eb.ref('excluded.score'), contentSimilarity: eb.ref('excluded.contentSimilarity'), addressSimilarity: eb.ref('excluded.addressSimilarity'),
+        sameCaller: eb.ref('excluded.sameCaller'), reasons: eb.ref('excluded.reasons'),
+      })))
+      .execute();
+  }
+
+  /** A merge between two tickets settles the suggestions that linked them, either way round. */
+  async markMerged(db: Executor, a: string, b: string, at: Date, by: string): Promise<number> {
+    const r = await db.updateTable('duplicateSuggestions').set({ status: 'merged', resolvedAt: at, resolvedBy: by })
+      .where((eb) => eb.or([eb.and([eb('ticketId', '=', a), eb('candidateId', '=', b)]), eb.and([eb('ticketId', '=', b), eb('candidateId', '=', a)])]))
+      .where('status', '=', 'open').executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  async dismiss(db: Executor, ticketId: string, candidateId: string, at: Date, by: string): Promise<boolean> {
+    const r = await db.updateTable('duplicateSuggestions').set({ status: 'dismissed', resolvedAt: at, resolvedBy: by })
+      .where('ticketId', '=', ticketId).where('candidateId', '=', candidateId).where('status', '=', 'open').executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async analysis(db: Executor, ticketId: string): Promise<AnalysisRow | undefined> {
+    return db.selectFrom('duplicateAnalyses').selectAll().where('ticketId', '=', ticketId).executeTakeFirst();
+  }
+
+  /** Suggestions of a ticket, best first; with `departmentId`, only candidates that department holds. */
+  async suggestions(db: Executor, ticketId: string, departmentId: string | undefined): Promise<SuggestionRow[]> {
+    const res = await sql<SuggestionRow>`
+      SELECT s.candidate_id, t.number, t.title, t.status AS ticket_status, t.created_at AS candidate_created_at, s.score, s.content_similarity,
+             s.address_similarity, s.same_caller, s.reasons, s.status
+        FROM duplicate_suggestions s JOIN tickets t ON t.id = s.candidate_id
+       WHERE s.ticket_id = ${ticketId} ${departmentId ? sql`AND ${holds(sql`s.candidate_id`, departmentId)}` : sql``}
+       ORDER BY s.score DESC, s.candidate_id`.execute(db);
+    return res.rows;
+  }
+
+  async holdsTicket(db: Executor, ticketId: string, departmentId: string): Promise<boolean> {
+    const res = await sql<{ ok: boolean }>`SELECT ${holds(sql`${ticketId}::uuid`, departmentId)} AS ok`.execute(db);
+    return res.rows[0]?.ok === true;
+  }
+
+  async ticketExists(db: Executor, ticketId: string): Promise<boolean> {
+    return (await db.selectFrom('tickets').select('id').where('id', '=', ticketId).executeTakeFirst()) !== undefined;
+  }
+
+  /** Clusters seen since `since` with at least `minCallers` callers, busiest period first; keyset on (last_seen_at, id). */
+  async clusters(db: Executor, f: { since: Date; minCallers: number; areaPrefix?: string; departmentId?: string; after?: { at: Date; id: string }; limit: number }): Promise<ClusterRow[]> {
+    const res = await sql<ClusterRow>`
+      SELECT ${CLUSTER_COLUMNS} FROM request_clusters rc
+       WHERE rc.last_seen_at >= ${f.since} AND rc.caller_count >= ${f.minCallers}
+         ${f.areaPrefix ? sql`AND rc.area_code LIKE ${`${f.areaPrefix}%`}` : sql``}
+         ${f.after ? sql`AND (rc.last_seen_at, rc.id) < (${f.after.at}, ${f.after.id}::uuid)` : sql``}
+         ${f.departmentId ? sql`AND EXISTS (SELECT 1 FROM request_cluster_members m WHERE m.cluster_id = rc.id AND ${holds(sql`m.ticket_id`, f.departmentId)})` : sql``}
+       ORDER BY rc.last_seen_at DESC, rc.id DESC LIMIT ${f.limit}`.execute(db);
+    return res.rows;
+  }
+
+  async cluster(db: Executor, id: string): Promise<ClusterRow | undefined> {
+    const res = await sql<ClusterRow>`SELECT ${CLUSTER_COLUMNS} FROM request_clusters WHERE id = ${id}`.execute(db);
+    return res.rows[0];
+  }
+
+  async clusterMembers(db: Executor, clusterId: string, departmentId: string | undefined): Promise<{ ticketId: string; number: string; title: string; status: string; createdAt: Date }[]> {
+    const res = await sql<{ ticketId: string; number: string; title: string; status: string; createdAt: Date }>`
+      SELECT t.id AS ticket_id, t.number, t.title, t.status, t.created_at
+        FROM request_cluster_members m JOIN tickets t ON t.id = m.ticket_id
+       WHERE m.cluster_id = ${clusterId} ${departmentId ? sql`AND ${holds(sql`m.ticket_id`, departmentId)}` : sql``}
+       ORDER BY t.created_at, t.id LIMIT 500`.execute(db);
+    return res.rows;
+  }
+
+  /** Recent repeat requests (一人多次), newest first. */
+  async repeats(db: Executor, f: { since: Date; departmentId?: string; limit: number }): Promise<(AnalysisRow & { number: string; title: string })[]> {
+    const res = await sql<AnalysisRow & { number: string; title: string }>`
+      SELECT a.ticket_id, a.is_repeat, a.repeat_of, a.repeat_count, a.cluster_id, a.analyzed_at, t.number, t.title
+        FROM duplicate_analyses a JOIN tickets t ON t.id = a.ticket_id
+       WHERE a.is_repeat AND a.analyzed_at >= ${f.since} ${f.departmentId ? sql`AND ${holds(sql`a.ticket_id`, f.departmentId)}` : sql``}
+       ORDER BY a.analyzed_at DESC, a.ticket_id DESC LIMIT ${f.limit}`.execute(db);
+    return res.rows;
+  }
+}
+
+/** The department currently holds the ticket (main or co, not released). */
+function holds(ticketId: RawBuilder<unknown>, departmentId: string): RawBuilder<boolean> {
+  return sql<boolean>`EXISTS (SELECT 1 FROM ticket_departments td WHERE td.ticket_id = ${ticketId} AND td.department_id = ${departmentId} AND td.released_at IS NULL)`;
+}

@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../adapters/db/database.js';
+import { assertEventType, type EventEnvelope, type NewEvent } from './events.js';
+
+export class OutboxRepository {
+  constructor(private readonly subjectPrefix: string) {}
+
+  /** Must be called inside the transaction that makes the change being announced. */
+  async append(tx: Tx, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
+    if (events.length === 0) return [];
+    const rows = events.map((e) => {
+      assertEventType(e.type);
+      return {
+        id: randomUUID(),
+        subject: e.subject ?? `${this.subjectPrefix}.${e.type}`,
+        type: e.type,
+        payload: JSON.stringify(e.payload),
+        headers: JSON.stringify(e.headers ?? {}),
+      };
+    });
+    const inserted = await tx.insertInto('outbox').values(rows).returning(['id', 'subject', 'type', 'payload', 'headers', 'createdAt']).execute();
+    return inserted.map(toEnvelope);
+  }
+
+  /** Oldest pending events, locked for this relay; other instances skip them. */
+  async claimBatch(tx: Tx, limit: number): Promise<EventEnvelope[]> {
+    const rows = await tx.selectFrom('outbox')
+      .select(['id', 'subject', 'type', 'payload', 'headers', 'createdAt'])
+      .where('publishedAt', 'is', null)
+      .orderBy('seq')
+      .limit(limit)
+      .forUpdate()
+      .skipLocked()
+      .execute();
+    return rows.map(toEnvelope);
+  }
+
+  async markPublished(tx: Tx, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await tx.updateTable('outbox').set({ publishedAt: sql`now()` }).where('id', 'in', ids).execute();
+  }
+
+  async markFailed(db: Executor, id: string, error: string): Promise<void> {
+    await db.updateTable('outbox')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), lastError: error.slice(0, 1000) }))
+      .where('id', '=', id)
+      .execute();
+  }
+
+  async pendingCount(db: Executor): Promise<number> {
+    const row = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).where('publishedAt', 'is', null).executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Published rows older than the retention are deleted in bounded batches. */
+  async prunePublished(db: Executor, olderThan: Date, limit = 10_000): Promise<number> {
+    const res = await sql<{ n: string }>`
+      WITH doomed AS (SELECT id FROM outbox WHERE published_at < ${olderThan} ORDER BY seq LIMIT ${limit})
+      DELETE FROM outbox o USING doomed WHERE o.id = doomed.id`.execute(db);
+    return Number(res.numAffectedRows ?? 0);
+  }
+}
+
+function toEnvelope(r: { id: string; subject: string; type: string; payload: unknown; headers: unknown; createdAt: Date }): EventEnvelope {
+  return {
+    id: r.id,
+    subject: r.subject,
+    type: r.type,
+    occurredAt: r.createdAt.toISOString(),
+    payload: r.payload as Record<string, unknown>,
+    headers: r.headers as Record<string, string>,
+  };
+}

@@ -1,0 +1,257 @@
+/** All ticket SQL: state rows, numbers, assignments, callers, the transition audit, search. */
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { Executor } from '../../adapters/db/database.js';
+import type { TransitionRecord } from '../../domain/tickets/index.js';
+import type { SearchPlan } from './search.js';
+
+export interface TicketRow {
+  id: string;
+  number: string;
+  channel: string;
+  channelMeta: unknown;
+  callId: string | null;
+  type: string;
+  scopeDomain: string | null;
+  categoryId: string | null;
+  urgency: string;
+  title: string;
+  content: string;
+  address: string | null;
+  areaCode: string | null;
+  citizenId: string | null;
+  confidential: boolean;
+  status: string;
+  mainDepartmentId: string | null;
+  coDepartmentIds: string[];
+  coOpinionDepartmentIds: string[];
+  dispatchDueAt: Date | null;
+  dispatchWarnAt: Date | null;
+  responseDueAt: Date | null;
+  responseWarnAt: Date | null;
+  dueAt: Date | null;
+  dueWarnAt: Date | null;
+  supervised: boolean;
+  warned: boolean;
+  overdue: boolean;
+  extension: unknown;
+  extensionCount: number;
+  reminderCount: number;
+  reopenCount: number;
+  returnCount: number;
+  revisitAttempts: number;
+  evaluation: string | null;
+  notAcceptedReason: string | null;
+  notAcceptedReply: string | null;
+  mergedInto: string | null;
+  mergedTicketIds: string[];
+  version: number;
+  verificationCodeHash: string | null;
+  createdByType: string;
+  createdById: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  closedAt: Date | null;
+}
+
+const COLUMNS = [
+  'id', 'number', 'channel', 'channelMeta', 'callId', 'type', 'scopeDomain', 'categoryId', 'urgency', 'title', 'content', 'address', 'areaCode',
+  'citizenId', 'confidential', 'status', 'mainDepartmentId', 'coDepartmentIds', 'coOpinionDepartmentIds', 'dispatchDueAt', 'dispatchWarnAt',
+  'responseDueAt', 'responseWarnAt', 'dueAt', 'dueWarnAt', 'supervised', 'warned', 'overdue', 'extension', 'extensionCount', 'reminderCount',
+  'reopenCount', 'returnCount', 'revisitAttempts', 'evaluation', 'notAcceptedReason', 'notAcceptedReply', 'mergedInto', 'mergedTicketIds',
+  'version', 'verificationCodeHash', 'createdByType', 'createdById', 'createdAt', 'updatedAt', 'closedAt',
+] as const;
+const T_COLUMNS = COLUMNS.map((c) => `t.${c}` as const);
+
+export interface NewTicketRow {
+  id: string; number: string; channel: string; channelMeta: Record<string, unknown>; callId: string | null; type: string; scopeDomain: string | null;
+  categoryId: string | null; urgency: string; title: string; content: string; address: string | null; areaCode: string | null;
+  citizenId: string; confidential: boolean; verificationCodeHash: string; createdByType: string; createdById: string; createdAt: Date;
+  search: { own: string; expanded: string };
+}
+
+/** Columns a transition may change: the TicketState fields and the warn times beside them. */
+export interface StatePatch {
+  status: string; type: string; urgency: string; mainDepartmentId: string | null; coDepartmentIds: string[]; coOpinionDepartmentIds: string[];
+  dispatchDueAt: Date | null; dueAt: Date | null; supervised: boolean; warned: boolean; overdue: boolean; extension: string | null;
+  extensionCount: number; reminderCount: number; reopenCount: number; returnCount: number; revisitAttempts: number; evaluation: string | null;
+  notAcceptedReason: string | null; mergedInto: string | null; mergedTicketIds: string[]; version: number; updatedAt: Date;
+  dispatchWarnAt?: Date | null; responseDueAt?: Date | null; responseWarnAt?: Date | null; dueWarnAt?: Date | null;
+  notAcceptedReply?: string | null; closedAt?: Date | null;
+}
+
+export interface ListFilter {
+  statuses?: readonly string[]; type?: string; channel?: string; urgency?: string; categoryId?: string; departmentId?: string; overdue?: boolean;
+  supervised?: boolean; createdFrom?: Date; createdTo?: Date; phone?: string; search?: SearchPlan;
+  /** Department scoping: only tickets this department currently holds. */
+  visibleToDepartment?: string;
+  /** Integrators: only what they submitted. */
+  createdBy?: string;
+  /** Department handlers never find confidential tickets by the caller's phone. */
+  phoneExcludesConfidential?: boolean;
+  after?: { createdAt: Date; id: string };
+  limit: number;
+}
+
+export interface TransitionRow {
+  id: string; ticketId: string; version: number; action: string; fromStatus: string; toStatus: string; actorType: string; actorId: string;
+  actorRole: string; actorDepartmentId: string | null; reason: string | null; data: unknown; at: Date;
+}
+
+export class TicketsRepository {
+  /** Next number of the day: GD<yyyymmdd><000001>; the counter row serialises concurrent intakes briefly. */
+  async nextNumber(db: Executor, day: string): Promise<string> {
+    const row = await db.insertInto('ticketNumberCounters').values({ day, last: 1 })
+      .onConflict((oc) => oc.column('day').doUpdateSet((eb) => ({ last: eb('ticketNumberCounters.last', '+', 1) })))
+      .returning('last').executeTakeFirstOrThrow();
+    return `GD${day.replaceAll('-', '')}${String(row.last).padStart(6, '0')}`;
+  }
+
+  async insert(db: Executor, t: NewTicketRow): Promise<TicketRow> {
+    const { search, channelMeta, ...rest } = t;
+    return (await db.insertInto('tickets').values({
+      ...rest,
+      channelMeta: JSON.stringify(channelMeta),
+      status: 'draft',
+      updatedAt: t.createdAt,
+      searchVector: sql<string>`setweight(to_tsvector('simple', ${search.own}), 'A') || setweight(to_tsvector('simple', ${search.expanded}), 'D')`,
+    }).returning(COLUMNS).executeTakeFirstOrThrow());
+  }
+
+  async findById(db: Executor, id: string): Promise<TicketRow | undefined> {
+    return (await db.selectFrom('tickets').select(COLUMNS).where('id', '=', id).executeTakeFirst());
+  }
+
+  /** Locks the ticket row for the rest of the transaction. */
+  async lockById(db: Executor, id: string): Promise<TicketRow | undefined> {
+    return (await db.selectFrom('tickets').select(COLUMNS).where('id', '=', id).forUpdate().executeTakeFirst());
+  }
+
+  async findByNumber(db: Executor, number: string): Promise<TicketRow | undefined> {
+    return (await db.selectFrom('tickets').select(COLUMNS).where('number', '=', number).executeTakeFirst());
+  }
+
+  /** Optimistic lock: false when someone else changed the ticket since it was read. */
+  async updateState(db: Executor, id: string, expectedVersion: number, patch: StatePatch): Promise<boolean> {
+    const r = await db.updateTable('tickets').set(patch).where('id', '=', id).where('version', '=', expectedVersion).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async insertTransition(db: Executor, r: TransitionRecord, actorType: string): Promise<string> {
+    const row = await db.insertInto('ticketTransitions').values({
+      ticketId: r.ticketId, version: r.version, action: r.action, fromStatus: r.from, toStatus: r.to, actorType, actorId: r.actor.id,
+      actorRole: r.actor.role, actorDepartmentId: r.actor.departmentId, reason: r.reason, data: JSON.stringify(r.data), at: r.at,
+    }).returning('id').executeTakeFirstOrThrow();
+    return row.id;
+  }
+
+  async history(db: Executor, ticketId: string, afterId: string | undefined, limit: number): Promise<TransitionRow[]> {
+    let q = db.selectFrom('ticketTransitions').selectAll().where('ticketId', '=', ticketId).orderBy('id').limit(limit);
+    if (afterId) q = q.where('id', '>', afterId);
+    return (await q.execute());
+  }
+
+  async lastTransitionAt(db: Executor, ticketId: string): Promise<Date | null> {
+    const row = await db.selectFrom('ticketTransitions').select((eb) => eb.fn.max('at').as('at')).where('ticketId', '=', ticketId).executeTakeFirst();
+    return row?.at ? new Date(row.at) : null;
+  }
+
+  /** Makes ticket_departments say who holds the ticket now; withdrawn departments are released. */
+  async syncDepartments(db: Executor, ticketId: string, main: string | null, co: readonly string[], at: Date): Promise<void> {
+    const wanted = [...(main ? [{ departmentId: main, role: 'main' }] : []), ...co.map((d) => ({ departmentId: d, role: 'co' }))];
+    const ids = wanted.map((w) => w.departmentId);
+    let release = db.updateTable('ticketDepartments').set({ releasedAt: at }).where('ticketId', '=', ticketId).where('releasedAt', 'is', null);
+    if (ids.length) release = release.where('departmentId', 'not in', ids);
+    await release.execute();
+    if (wanted.length === 0) return;
+    await db.insertInto('ticketDepartments').values(wanted.map((w) => ({ ticketId, ...w, assignedAt: at })))
+      .onConflict((oc) => oc.columns(['ticketId', 'departmentId']).doUpdateSet((eb) => ({
+        role: eb.ref('excluded.role'),
+        // Re-assigned after a release: a fresh assignment.
+        assignedAt: sql<Date>`CASE WHEN ticket_departments.released_at IS NULL AND ticket_departments.role = excluded.role THEN ticket_departments.assigned_at ELSE excluded.assigned_at END`,
+        releasedAt: null,
+      })))
+      .execute();
+  }
+
+  async holdsTicket(db: Executor, ticketId: string, departmentId: string): Promise<boolean> {
+    const row = await db.selectFrom('ticketDepartments').select('ticketId').where('ticketId', '=', ticketId).where('departmentId', '=', departmentId).where('releasedAt', 'is', null).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async linkCaller(db: Executor, ticketId: string, citizenId: string, role: 'primary' | 'merged', sourceTicketId: string | null, at: Date): Promise<void> {
+    await db.insertInto('ticketCallers').values({ ticketId, citizenId, role, sourceTicketId, linkedAt: at }).onConflict((oc) => oc.columns(['ticketId', 'citizenId']).doNothing()).execute();
+  }
+
+  /** 合并: the duplicate's callers are linked to the master as well (and stay on the duplicate). */
+  async copyCallers(db: Executor, fromTicketId: string, toTicketId: string, at: Date): Promise<void> {
+    await sql`INSERT INTO ticket_callers (ticket_id, citizen_id, role, source_ticket_id, linked_at)
+      SELECT ${toTicketId}, citizen_id, 'merged', ${fromTicketId}, ${at} FROM ticket_callers WHERE ticket_id = ${fromTicketId}
+      ON CONFLICT (ticket_id, citizen_id) DO NOTHING`.execute(db);
+  }
+
+  async callers(db: Executor, ticketId: string): Promise<{ citizenId: string; role: string; phone: string; name: string | null; address: string | null; confidential: boolean; sourceTicketId: string | null }[]> {
+    return db.selectFrom('ticketCallers as tc').innerJoin('citizens as c', 'c.id', 'tc.citizenId')
+      .select(['tc.citizenId', 'tc.role', 'c.phone', 'c.name', 'c.address', 'c.confidential', 'tc.sourceTicketId'])
+      .where('tc.ticketId', '=', ticketId).orderBy('tc.linkedAt').orderBy('tc.citizenId').execute();
+  }
+
+  async hasCallerPhone(db: Executor, ticketId: string, phone: string): Promise<boolean> {
+    const row = await db.selectFrom('ticketCallers as tc').innerJoin('citizens as c', 'c.id', 'tc.citizenId').select('tc.ticketId')
+      .where('tc.ticketId', '=', ticketId).where('c.phone', '=', phone).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async primaryPhones(db: Executor, ticketIds: readonly string[]): Promise<Map<string, string>> {
+    if (ticketIds.length === 0) return new Map();
+    const rows = await db.selectFrom('tickets as t').innerJoin('citizens as c', 'c.id', 't.citizenId').select(['t.id', 'c.phone']).where('t.id', 'in', ticketIds).execute();
+    return new Map(rows.map((r) => [r.id, r.phone]));
+  }
+
+  async list(db: Executor, f: ListFilter): Promise<TicketRow[]> {
+    let q = db.selectFrom('tickets as t').select(T_COLUMNS).orderBy('t.createdAt', 'desc').orderBy('t.id', 'desc').limit(f.limit);
+    if (f.statuses?.length) q = q.where('t.status', 'in', f.statuses);
+    if (f.type) q = q.where('t.type', '=', f.type);
+    if (f.channel) q = q.where('t.channel', '=', f.channel);
+    if (f.urgency) q = q.where('t.urgency', '=', f.urgency);
+    if (f.categoryId) q = q.where('t.categoryId', '=', f.categoryId);
+    if (f.overdue !== undefined) q = q.where('t.overdue', '=', f.overdue);
+    if (f.supervised !== undefined) q = q.where('t.supervised', '=', f.supervised);
+    if (f.createdFrom) q = q.where('t.createdAt', '>=', f.createdFrom);
+    if (f.createdTo) q = q.where('t.createdAt', '<', f.createdTo);
+    if (f.createdBy) q = q.where('t.createdById', '=', f.createdBy);
+    if (f.departmentId) {
+      const dept = f.departmentId;
+      q = q.where((eb) => eb.exists(eb.selectFrom('ticketDepartments as d').select(sql`1`.as('one')).whereRef('d.ticketId', '=', 't.id').where('d.departmentId', '=', dept).where('d.releasedAt', 'is', null)));
+    }
+    if (f.visibleToDepartment) {
+      const dept = f.visibleToDepartment;
+      q = q.where((eb) => eb.exists(eb.selectFrom('ticketDepartments as v').select(sql`1`.as('one')).whereRef('v.ticketId', '=', 't.id').where('v.departmentId', '=', dept).where('v.releasedAt', 'is', null)));
+    }
+    if (f.phone) {
+      const phone = f.phone;
+      q = q.where((eb) => eb.exists(eb.selectFrom('ticketCallers as tc').innerJoin('citizens as c', 'c.id', 'tc.citizenId').select(sql`1`.as('one')).whereRef('tc.ticketId', '=', 't.id').where('c.phone', '=', phone)));
+      if (f.phoneExcludesConfidential) q = q.where('t.confidential', '=', false);
+    }
+    if (f.search) q = q.where(searchCondition(f.search));
+    if (f.after) {
+      const { createdAt, id } = f.after;
+      q = q.where((eb) => eb.or([eb('t.createdAt', '<', createdAt), eb.and([eb('t.createdAt', '=', createdAt), eb('t.id', '<', id)])]));
+    }
+    return (await q.execute());
+  }
+}
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The SQL form of `matchesTokens` in search.ts, or substring/trigram matching. */
+function searchCondition(plan: SearchPlan): Expression<SqlBool> {
+  const substring = sql<SqlBool>`t.search_text ILIKE ${likePattern(plan.text)}`;
+  if (plan.kind === 'substring') return sql<SqlBool>`(${substring} OR t.search_text % ${plan.text})`;
+  const hit = (g: (typeof plan.groups)[number]) => sql`(CASE WHEN t.search_vector @@ to_tsquery('simple', ${g.direct}) THEN 1.0
+    WHEN t.search_vector @@ to_tsquery('simple', ${g.related}) THEN 0.5 ELSE 0 END)`;
+  const score = sql.join(plan.groups.map((g) => sql`${g.weight}::float8 * ${hit(g)}`), sql` + `);
+  const key = sql.join(plan.groups.filter((g) => g.key).map((g) => sql`${hit(g)} > 0`), sql` OR `);
+  return sql<SqlBool>`((t.search_vector @@ to_tsquery('simple', ${plan.any}) AND (${key}) AND (${score}) >= ${plan.minScore}::float8) OR ${substring})`;
+}

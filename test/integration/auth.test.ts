@@ -1,0 +1,205 @@
+import { createHash } from 'node:crypto';
+import type { InjectOptions } from 'fastify';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestApp, TEST_PASSWORD, type TestApp } from '../support/app.js';
+
+let t: TestApp;
+let sql: pg.Client;
+beforeAll(async () => {
+  t = await buildTestApp({ LOGIN_RATE_LIMIT_MAX: '5', LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60' });
+  sql = new pg.Client({ connectionString: t.dbUrl });
+  await sql.connect();
+});
+afterAll(async () => {
+  await sql.end();
+  await t.close();
+});
+
+const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+const inject = (opts: InjectOptions) => t.hotline.app.inject(opts);
+
+async function createDept(code: string, level = 'city', parentId?: string): Promise<string> {
+  const res = await inject({ method: 'POST', url: '/api/v1/departments', headers: bearer(t.adminToken), payload: { code, name: `部门${code}`, level, ...(parentId ? { parentId } : {}) } });
+  expect(res.statusCode, res.body).toBe(201);
+  return (res.json<{ id: string }>()).id;
+}
+
+describe('sign-in and sessions', () => {
+  it('creates the bootstrap admin from configuration, once', async () => {
+    const { rows } = await sql.query("SELECT role, password_hash FROM users WHERE username = 'root'");
+    expect(rows).toHaveLength(1);
+    expect(rows[0].role).toBe('admin');
+    expect(rows[0].password_hash).toMatch(/^scrypt\$/);
+    expect(await t.hotline.services.auth.ensureBootstrapAdmin({ username: 'root', password: 'Other-Passw0rd!' })).toBe('exists');
+  });
+
+  it('refuses wrong passwords and unknown users the same way', async () => {
+    await t.createUser('alice', 'agent');
+    const wrong = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'alice', password: 'nope-nope-nope' } });
+    const unknown = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'nobody', password: 'nope-nope-nope' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(unknown.statusCode).toBe(401);
+    expect(wrong.json()).toMatchObject({ code: 'invalid_credentials' });
+    expect(unknown.json()).toMatchObject({ code: 'invalid_credentials', detail: (wrong.json<{ detail: string }>()).detail });
+  });
+
+  it('rate-limits sign-in attempts per address and username', async () => {
+    await t.createUser('mallory-target', 'agent');
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      codes.push((await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'mallory-target', password: `guess-${i}` } })).statusCode);
+    }
+    // createUser's own login used one attempt of the five.
+    expect(codes.slice(0, 4)).toEqual([401, 401, 401, 401]);
+    const limited = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'mallory-target', password: TEST_PASSWORD } });
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ code: 'rate_limited' });
+    expect(limited.headers['retry-after']).toBeDefined();
+    // Another username from the same address is not locked out by this.
+    await t.createUser('bob', 'agent');
+  });
+
+  it('ends a session at sign-out and when the user is disabled', async () => {
+    const { id, token } = await t.createUser('carol', 'supervisor');
+    expect((await inject({ url: '/api/v1/auth/me', headers: bearer(token) })).json()).toMatchObject({ name: 'carol', role: 'supervisor' });
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(token) })).statusCode).toBe(204);
+    const after = await inject({ url: '/api/v1/auth/me', headers: bearer(token) });
+    expect(after.statusCode).toBe(401);
+    expect(after.json()).toMatchObject({ code: 'session_revoked' });
+
+    const token2 = await t.login('carol');
+    const disable = await inject({ method: 'PATCH', url: `/api/v1/users/${id}`, headers: bearer(t.adminToken), payload: { active: false } });
+    expect(disable.statusCode).toBe(200);
+    expect((await inject({ url: '/api/v1/auth/me', headers: bearer(token2) })).statusCode).toBe(401);
+    const login = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'carol', password: TEST_PASSWORD } });
+    expect(login.json()).toMatchObject({ code: 'account_disabled' });
+  });
+
+  it.each([
+    [{}, 'unauthenticated'],
+    [{ authorization: 'Basic abc' }, 'authorization_malformed'],
+    [{ authorization: 'Bearer not.a.jwt' }, 'token_malformed'],
+    [{ authorization: 'Bearer aaa.bbb.ccc' }, 'token_malformed'],
+    [{ 'x-api-key': 'hk_123' }, 'api_key_invalid'],
+    [{ 'x-api-key': `hk_000000000000_${'A'.repeat(43)}` }, 'api_key_invalid'],
+  ])('rejects credentials %j with %s', async (headers, code) => {
+    const res = await inject({ url: '/api/v1/auth/me', headers });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ code });
+  });
+
+  it('rejects weak passwords and duplicate usernames with clear codes', async () => {
+    const weak = await inject({ method: 'POST', url: '/api/v1/users', headers: bearer(t.adminToken), payload: { username: 'dave', displayName: 'D', password: 'password', role: 'agent' } });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.json()).toMatchObject({ code: 'weak_password' });
+    const dup = await inject({ method: 'POST', url: '/api/v1/users', headers: bearer(t.adminToken), payload: { username: 'ALICE', displayName: 'A', password: TEST_PASSWORD, role: 'agent' } });
+    expect(dup.statusCode).toBe(409);
+    expect(dup.json()).toMatchObject({ code: 'username_taken' });
+    const noDept = await inject({ method: 'POST', url: '/api/v1/users', headers: bearer(t.adminToken), payload: { username: 'dhandler', displayName: 'D', password: TEST_PASSWORD, role: 'dept_handler' } });
+    expect(noDept.json()).toMatchObject({ code: 'department_required' });
+  });
+});
+
+describe('roles', () => {
+  it('refuses a role that may not act, naming the allowed roles', async () => {
+    const agent = await t.login('alice');
+    const res = await inject({ method: 'POST', url: '/api/v1/users', headers: bearer(agent), payload: { username: 'eve', displayName: 'E', password: TEST_PASSWORD, role: 'admin' } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'role_forbidden', allowed: ['admin'] });
+    expect((await inject({ url: '/api/v1/audit', headers: bearer(agent) })).statusCode).toBe(403);
+    expect((await inject({ method: 'POST', url: '/api/v1/departments', headers: bearer(agent), payload: { code: 'z', name: 'z', level: 'city' } })).statusCode).toBe(403);
+  });
+});
+
+describe('API keys', () => {
+  it('shows the key once, stores only its digest, authenticates and can be revoked', async () => {
+    const dept = await createDept('water', 'city');
+    const created = await inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(t.adminToken), payload: { name: '市自来水公司', role: 'dept_handler', departmentId: dept } });
+    expect(created.statusCode).toBe(201);
+    const { key, apiKey } = created.json<{ key: string; apiKey: { id: string; prefix: string } }>();
+    expect(key).toMatch(/^hk_[0-9a-f]{12}_/);
+    const { rows } = await sql.query('SELECT key_hash FROM api_keys WHERE id = $1', [apiKey.id]);
+    expect(rows[0].key_hash).toBe(createHash('sha256').update(key).digest('hex'));
+    expect(JSON.stringify(rows)).not.toContain(key);
+    const listed = await inject({ url: '/api/v1/api-keys', headers: bearer(t.adminToken) });
+    expect(listed.body).not.toContain(key);
+
+    const me = await inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': key } });
+    expect(me.json()).toMatchObject({ kind: 'api_key', role: 'dept_handler', departmentId: dept });
+    // Same prefix, wrong secret.
+    const forged = `${key.slice(0, 16)}${'B'.repeat(43)}`;
+    expect((await inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': forged } })).json()).toMatchObject({ code: 'api_key_invalid' });
+
+    expect((await inject({ method: 'DELETE', url: `/api/v1/api-keys/${apiKey.id}`, headers: bearer(t.adminToken) })).statusCode).toBe(200);
+    const revoked = await inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': key } });
+    expect(revoked.statusCode).toBe(401);
+    expect(revoked.json()).toMatchObject({ code: 'api_key_revoked' });
+  });
+
+  it('refuses expired keys', async () => {
+    const created = await inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(t.adminToken), payload: { name: '110 platform', role: 'integrator', expiresAt: new Date(Date.now() + 60_000).toISOString() } });
+    const { key, apiKey } = created.json<{ key: string; apiKey: { id: string } }>();
+    expect((await inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': key } })).statusCode).toBe(200);
+    await sql.query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [apiKey.id]);
+    expect((await inject({ url: '/api/v1/auth/me', headers: { 'x-api-key': key } })).json()).toMatchObject({ code: 'api_key_expired' });
+    const past = await inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(t.adminToken), payload: { name: 'x', role: 'integrator', expiresAt: '2001-01-01T00:00:00Z' } });
+    expect(past.json()).toMatchObject({ code: 'expiry_in_past' });
+  });
+});
+
+describe('department scoping', () => {
+  it('lets a department handler reach only its own department', async () => {
+    const city = await createDept('city-gov', 'city');
+    const mine = await createDept('district-a', 'district', city);
+    const other = await createDept('district-b', 'district', city);
+    const { token } = await t.createUser('handler-a', 'dept_handler', mine);
+    expect((await inject({ url: `/api/v1/departments/${mine}`, headers: bearer(token) })).statusCode).toBe(200);
+    const denied = await inject({ url: `/api/v1/departments/${other}`, headers: bearer(token) });
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({ code: 'department_forbidden' });
+    const list = (await inject({ url: '/api/v1/departments', headers: bearer(token) })).json<{ items: Array<{ id: string }> }>();
+    expect(list.items.map((d) => d.id)).toEqual([mine]);
+    const all = (await inject({ url: '/api/v1/departments?limit=200', headers: bearer(t.adminToken) })).json<{ items: unknown[] }>();
+    expect(all.items.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('refuses a child department that is not below its parent', async () => {
+    const district = await createDept('district-c', 'district');
+    const res = await inject({ method: 'POST', url: '/api/v1/departments', headers: bearer(t.adminToken), payload: { code: 'bad', name: 'x', level: 'city', parentId: district } });
+    expect(res.json()).toMatchObject({ code: 'department_level_invalid' });
+  });
+});
+
+describe('audit log', () => {
+  it('records every write and every sensitive read with who, what, when and where', async () => {
+    const before = (await sql.query('SELECT max(id) AS id FROM audit_log')).rows[0].id as string;
+    await createDept('audited', 'city');
+    await inject({ method: 'POST', url: '/api/v1/auth/login', headers: { 'user-agent': 'vitest-agent' }, payload: { username: 'alice', password: 'wrong-password-x' } });
+    const agent = await t.login('alice');
+    await inject({ method: 'POST', url: '/api/v1/departments', headers: bearer(agent), payload: { code: 'nope', name: 'x', level: 'city' } });
+    await inject({ url: '/api/v1/audit?limit=5', headers: { ...bearer(t.adminToken), 'x-request-id': 'audit-read-1' } });
+
+    const { rows } = await sql.query('SELECT * FROM audit_log WHERE id > $1 ORDER BY id', [before]);
+    const pick = (action: string, outcome?: string) => rows.find((r) => r.action === action && (!outcome || r.outcome === outcome));
+    expect(pick('department.create', 'success')).toMatchObject({ actor_type: 'user', actor_name: 'root', actor_role: 'admin', resource_type: 'department', status_code: 201, ip: '127.0.0.1' });
+    expect(pick('auth.login', 'denied')).toMatchObject({ actor_type: 'anonymous', status_code: 401, user_agent: 'vitest-agent' });
+    expect(pick('department.create', 'denied')).toMatchObject({ actor_name: 'alice', status_code: 403 });
+    expect(pick('audit.read')).toMatchObject({ actor_name: 'root', outcome: 'success', request_id: 'audit-read-1' });
+    expect(rows.every((r) => r.at instanceof Date)).toBe(true);
+  });
+
+  it('is append-only', async () => {
+    await expect(sql.query('UPDATE audit_log SET action = $1', ['tampered'])).rejects.toThrow(/append-only/);
+    await expect(sql.query('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
+    await expect(sql.query('TRUNCATE audit_log')).rejects.toThrow(/append-only/);
+  });
+
+  it('pages newest first with a keyset cursor', async () => {
+    const page1 = (await inject({ url: '/api/v1/audit?limit=2', headers: bearer(t.adminToken) })).json<{ items: Array<{ id: string }>; next: string }>();
+    expect(page1.items).toHaveLength(2);
+    const page2 = (await inject({ url: `/api/v1/audit?limit=2&before=${page1.next}`, headers: bearer(t.adminToken) })).json<{ items: Array<{ id: string }> }>();
+    expect(Number(page2.items[0]!.id)).toBeLessThan(Number(page1.items[1]!.id) + 1);
+    expect(page2.items[0]!.id).not.toBe(page1.items[0]!.id);
+  });
+});
