@@ -118,10 +118,10 @@ describe('SLA timers (durable, graphile-worker)', () => {
       const mine = store.transitions.filter((t) => t.ticketId === id && t.actor.role === 'system');
       expect(mine.map((t) => t.action)).toEqual(['sla_warning', 'mark_overdue', 'supervise']);
       expect(mine[2]!.reason).toMatch(/^超期自动督办/);
-      expect(await firingsOf(id)).toEqual([
+      await waitFor(async () => expect(await firingsOf(id)).toEqual([
         expect.objectContaining({ kind: 'warning', outcome: 'applied', actions: ['sla_warning'] }),
         expect.objectContaining({ kind: 'overdue', outcome: 'applied', actions: ['mark_overdue', 'supervise'] }),
-      ]);
+      ]));
       await waitFor(async () => expect(await jobsOf(id)).toEqual([])); // completed jobs are deleted
     } finally {
       await close(app);
@@ -161,7 +161,8 @@ describe('SLA timers (durable, graphile-worker)', () => {
       expect(await advanceTime(clock, db.url, 11 * MINUTE)).toContain(`sla:${id}:overdue`);
       await waitFor(() => expect(store.count('supervise', id)).toBe(1));
       expect(store.states.get(id)).toMatchObject({ warned: true, overdue: true, supervised: true });
-      expect((await firingsOf(id)).map((f) => [f.kind, f.outcome])).toEqual([['warning', 'applied'], ['overdue', 'applied']]);
+      // The firing row is written after the action it records: wait for it too.
+      await waitFor(async () => expect((await firingsOf(id)).map((f) => [f.kind, f.outcome])).toEqual([['warning', 'applied'], ['overdue', 'applied']]));
     } finally {
       await close(second.app);
     }
