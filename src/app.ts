@@ -13,7 +13,7 @@ import type { Config } from './config.js';
 import { createDb, type DbHandle } from './adapters/db/database.js';
 import { PgListener } from './adapters/db/listener.js';
 import { migrate } from './adapters/db/migrator.js';
-import { createAmiAdapter, type AmiAdapter } from './adapters/ami/index.js';
+import { amiReadiness, createAmiAdapter, type AmiAdapter } from './adapters/ami/index.js';
 import { createTelephony, type AriManager, type TelephonyPort } from './adapters/ari/index.js';
 import { NatsEventBus } from './adapters/nats/nats.js';
 import { systemClock, type Clock } from './domain/clock.js';
@@ -139,7 +139,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
       actionTimeoutMs: config.ami.actionTimeoutMs,
       security: {
         threshold: config.ami.security.threshold, windowMs: config.ami.security.windowMs, blockMs: config.ami.security.blockMs,
-        allowCidrs: config.ami.security.allowCidrs, reloadCommand: config.ami.security.reloadCommand,
+        allowCidrs: config.ami.security.allowCidrs, reloadModule: config.ami.security.reloadModule,
         ...(config.ami.security.blocklistFile ? { aclFile: config.ami.security.blocklistFile } : {}),
       },
     }, logger)
@@ -160,8 +160,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
     name: 'ami', required: false,
     check: async () => {
       if (!ami) return { status: 'disabled', detail: 'AMI_HOST not set' };
-      const s = ami.status();
-      return { status: s.state === 'connected' ? 'up' : 'down', state: s.state, since: s.since.toISOString(), ...(s.lastError ? { detail: s.lastError.message } : {}) };
+      return amiReadiness(ami.status());
     },
   });
   const telephonyService = new TelephonyService(ami ? { endpoints: ami.endpoints, security: ami.security } : undefined, db.db, outbox, logger.child({ component: 'telephony' }));

@@ -70,7 +70,8 @@ export interface Config {
       readonly allowCidrs: readonly string[];
       /** PJSIP ACL file (included by sip/pjsip.conf) the service rewrites; absent = alert only. */
       readonly blocklistFile: string | undefined;
-      readonly reloadCommand: string;
+      /** Module reloaded with the AMI `Reload` action after the file changed. */
+      readonly reloadModule: string;
     };
   };
   readonly auth: {
@@ -234,7 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
         blockMs: int(env, 'SIP_SECURITY_BLOCK_SECONDS', 3600, 1, 30 * 86_400) * 1000,
         allowCidrs: cidrList(env, 'SIP_SECURITY_ALLOW_CIDRS', ['127.0.0.0/8']),
         blocklistFile: raw(env, 'SIP_BLOCKLIST_FILE'),
-        reloadCommand: str(env, 'SIP_BLOCKLIST_RELOAD_COMMAND', 'module reload res_pjsip.so'),
+        reloadModule: str(env, 'SIP_BLOCKLIST_RELOAD_MODULE', 'res_pjsip.so'),
       },
     },
     auth: {

@@ -6,13 +6,17 @@
  * A rejected login answers `Message: Authentication failed` and closes the session, as
  * Asterisk's manager.c does (it also sleeps 1 s first: `authFailureDelayMs`). List actions
  * use the EventList start … Complete framing (PJSIPShowEndpoints answers `No endpoints found`
- * when there are none, as res_pjsip does). Not taken from a capture or the docs, so nothing
- * should depend on them: the `Permission denied` answer before login, the list messages of
+ * when there are none, as res_pjsip does). Actions are checked against the user's manager.conf
+ * `write` classes (`write` option, default `all`) and answered `Permission denied` as Asterisk
+ * does, before and after login (ami-privileges.ts has the table and its sources). `Reload`
+ * answers `Module Reloaded` / `No such module` as manager.c's action_reload does. Not taken from
+ * a capture or the docs, so nothing should depend on them: the list messages of
  * PJSIPShowContacts / PJSIPShowRegistrationsOutbound, and their empty-list form (an empty
  * list here). Tests inject events, drop or refuse connections, and delay or swallow responses.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { serializeFrame, type AmiFrame } from './ami-capture.js';
+import { parsePermissions, permits } from './ami-privileges.js';
 
 export interface FakeAmiOptions {
   readonly username?: string;
@@ -20,6 +24,10 @@ export interface FakeAmiOptions {
   /** AMI protocol version in the banner (the captures show 12.0.0). */
   readonly version?: string;
   readonly authFailureDelayMs?: number;
+  /** The user's manager.conf `write` value, e.g. `system,reporting` (default `all`). */
+  readonly write?: string;
+  /** Modules `Reload` knows (default: res_pjsip.so and a few others). */
+  readonly modules?: readonly string[];
 }
 
 export interface FakePjsipEndpoint {
@@ -61,6 +69,8 @@ interface Session {
   readonly id: number;
   readonly socket: Socket;
   authenticated: boolean;
+  /** Write classes granted at login. */
+  write: ReadonlySet<string>;
   events: boolean;
   buffer: string;
 }
@@ -82,6 +92,10 @@ export class FakeAmiServer {
   registrations: FakeOutboundRegistration[] = [];
   /** CLI output per `Command`; the default prints nothing. */
   commandOutput: (command: string) => string[] = () => [];
+  /** Modules reloaded through the `Reload` action, in order. */
+  readonly reloads: string[] = [];
+  /** Actions refused with `Permission denied` after login. */
+  readonly denied: string[] = [];
   private server: Server | undefined;
   private listenPort = 0;
   private readonly sessions = new Set<Session>();
@@ -90,10 +104,19 @@ export class FakeAmiServer {
   private sessionSeq = 0;
   private readonly username: string;
   private readonly secret: string;
+  private write: Set<string>;
+  private readonly modules: Set<string>;
 
   constructor(private readonly options: FakeAmiOptions = {}) {
     this.username = options.username ?? 'hotline';
     this.secret = options.secret ?? 'secret';
+    this.write = parsePermissions(options.write ?? 'all');
+    this.modules = new Set(options.modules ?? ['res_pjsip.so', 'res_pjsip_acl.so', 'chan_pjsip.so', 'pbx_config.so', 'res_ari.so']);
+  }
+
+  /** Changes the user's `write` classes for later logins (manager.c copies them into a session at login). */
+  setWrite(write: string): void {
+    this.write = parsePermissions(write);
   }
 
   get port(): number {
@@ -169,7 +192,7 @@ export class FakeAmiServer {
   }
 
   private accept(socket: Socket): void {
-    const session: Session = { id: ++this.sessionSeq, socket, authenticated: false, events: true, buffer: '' };
+    const session: Session = { id: ++this.sessionSeq, socket, authenticated: false, write: new Set(), events: true, buffer: '' };
     this.sessions.add(session);
     socket.setEncoding('utf8');
     socket.on('error', () => { /* peers vanish; nothing to do */ });
@@ -203,7 +226,7 @@ export class FakeAmiServer {
     else respond();
   }
 
-  private write(session: Session, frame: AmiFrame): void {
+  private send(session: Session, frame: AmiFrame): void {
     session.socket.write(serializeFrame(frame));
   }
 
@@ -216,31 +239,36 @@ export class FakeAmiServer {
   private respond(session: Session, action: string, h: Record<string, string>): void {
     if (action === 'login') return this.login(session, h);
     if (action === 'logoff') {
-      this.write(session, this.response(h, 'Goodbye', [['Message', 'Thanks for all the fish.']]));
+      this.send(session, this.response(h, 'Goodbye', [['Message', 'Thanks for all the fish.']]));
       session.socket.end();
       return;
     }
     if (!session.authenticated) {
-      this.write(session, this.response(h, 'Error', [['Message', 'Permission denied']]));
+      this.send(session, this.response(h, 'Error', [['Message', 'Permission denied']]));
+      return;
+    }
+    if (!permits(session.write, action)) {
+      this.denied.push(h.action ?? action);
+      this.send(session, this.response(h, 'Error', [['Message', 'Permission denied']]));
       return;
     }
     switch (action) {
       case 'ping':
-        this.write(session, this.response(h, 'Success', [['Ping', 'Pong'], ['Timestamp', (Date.now() / 1000).toFixed(6)]]));
+        this.send(session, this.response(h, 'Success', [['Ping', 'Pong'], ['Timestamp', (Date.now() / 1000).toFixed(6)]]));
         return;
       case 'events': {
         session.events = !/^(off|false|no|0)$/i.test(h.eventmask ?? 'on');
-        this.write(session, this.response(h, 'Success', [['Events', session.events ? 'On' : 'Off']]));
+        this.send(session, this.response(h, 'Success', [['Events', session.events ? 'On' : 'Off']]));
         return;
       }
       case 'command': {
         const output = this.commandOutput(h.command ?? '').map((line): [string, string] => ['Output', line]);
-        this.write(session, this.response(h, 'Success', [['Message', 'Command output follows'], ...output]));
+        this.send(session, this.response(h, 'Success', [['Message', 'Command output follows'], ...output]));
         return;
       }
       case 'pjsipshowendpoints':
         if (this.endpoints.length === 0) {
-          this.write(session, this.response(h, 'Error', [['Message', 'No endpoints found']]));
+          this.send(session, this.response(h, 'Error', [['Message', 'No endpoints found']]));
           return;
         }
         this.list(session, h, 'A listing of Endpoints follows, presented as EndpointList events', 'EndpointList', this.endpoints.map((e) => [
@@ -263,14 +291,24 @@ export class FakeAmiServer {
           ['Transport', ''], ['OutboundAuth', ''], ['Expiration', '3600'], ['Status', r.status], ['NextReg', '0'],
         ]));
         return;
+      case 'reload': {
+        const module = h.module ?? '';
+        if (module !== '' && !this.modules.has(module)) {
+          this.send(session, this.response(h, 'Error', [['Message', 'No such module']]));
+          return;
+        }
+        this.reloads.push(module);
+        this.send(session, this.response(h, 'Success', [['Message', 'Module Reloaded']]));
+        return;
+      }
       default:
-        this.write(session, this.response(h, 'Error', [['Message', 'Invalid/unknown command']]));
+        this.send(session, this.response(h, 'Error', [['Message', `Invalid/unknown command: ${h.action ?? action}. Use Action: ListCommands to show available commands.`]]));
     }
   }
 
   private login(session: Session, h: Record<string, string>): void {
     if (session.authenticated) {
-      this.write(session, this.response(h, 'Success', [['Message', 'Already authenticated']]));
+      this.send(session, this.response(h, 'Success', [['Message', 'Already authenticated']]));
       return;
     }
     const ok = h.username === this.username && h.secret === this.secret;
@@ -278,7 +316,7 @@ export class FakeAmiServer {
     if (!ok) {
       const reject = (): void => {
         if (session.socket.destroyed) return;
-        this.write(session, this.response(h, 'Error', [['Message', 'Authentication failed']]));
+        this.send(session, this.response(h, 'Error', [['Message', 'Authentication failed']]));
         session.socket.end();
       };
       const wait = this.options.authFailureDelayMs ?? 0;
@@ -287,13 +325,14 @@ export class FakeAmiServer {
       return;
     }
     session.authenticated = true;
+    session.write = this.write;
     if (h.events !== undefined) session.events = !/^(off|false|no|0)$/i.test(h.events);
-    this.write(session, this.response(h, 'Success', [['Message', 'Authentication accepted']]));
+    this.send(session, this.response(h, 'Success', [['Message', 'Authentication accepted']]));
     if (!session.events) return;
     const now = new Date().toISOString().replace('Z', '+0000');
     const remote = `IPV4/TCP/${session.socket.remoteAddress ?? '127.0.0.1'}/${session.socket.remotePort ?? 0}`;
-    this.write(session, [['Event', 'FullyBooted'], ['Privilege', 'system,all'], ['Uptime', '28'], ['LastReload', '28'], ['Status', 'Fully Booted']]);
-    this.write(session, [
+    this.send(session, [['Event', 'FullyBooted'], ['Privilege', 'system,all'], ['Uptime', '28'], ['LastReload', '28'], ['Status', 'Fully Booted']]);
+    this.send(session, [
       ['Event', 'SuccessfulAuth'], ['Privilege', 'security,all'], ['EventTV', now], ['Severity', 'Informational'], ['Service', 'AMI'],
       ['EventVersion', '1'], ['AccountID', this.username], ['SessionID', `0x${session.id.toString(16).padStart(12, '0')}`],
       ['LocalAddress', `IPV4/TCP/127.0.0.1/${this.listenPort}`], ['RemoteAddress', remote], ['UsingPassword', '0'], ['SessionTV', now],
@@ -301,9 +340,9 @@ export class FakeAmiServer {
   }
 
   private list(session: Session, h: Record<string, string>, message: string, eventName: string, items: AmiFrame[]): void {
-    this.write(session, this.response(h, 'Success', [['EventList', 'start'], ['Message', message]]));
+    this.send(session, this.response(h, 'Success', [['EventList', 'start'], ['Message', message]]));
     const id: [string, string][] = h.actionid ? [['ActionID', h.actionid]] : [];
-    for (const item of items) this.write(session, [['Event', eventName], ...id, ...item]);
-    this.write(session, [['Event', `${eventName}Complete`], ...id, ['EventList', 'Complete'], ['ListItems', String(items.length)]]);
+    for (const item of items) this.send(session, [['Event', eventName], ...id, ...item]);
+    this.send(session, [['Event', `${eventName}Complete`], ...id, ['EventList', 'Complete'], ['ListItems', String(items.length)]]);
   }
 }

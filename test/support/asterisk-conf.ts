@@ -16,6 +16,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export class ConfError extends Error {
   constructor(message: string, readonly file: string, readonly line: number) {
@@ -588,4 +589,17 @@ export function walk(dialplan: Dialplan, context: string, number: string): Step[
     }
   }
   return steps;
+}
+
+// ------------------------------------------------------------------------------------------
+// Shipped settings other tests run against
+// ------------------------------------------------------------------------------------------
+
+/** The `write` classes of a manager.conf user as shipped (docker/asterisk/manager.conf by default). */
+export function managerWrite(user = 'hotline', file = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../docker/asterisk/manager.conf')): string {
+  const section = loadConf(file).sections.find((s) => s.name === user);
+  if (!section) throw new ConfError(`no [${user}] in ${file}`, file, 0);
+  const write = value(section.entries, 'write');
+  if (write === undefined) throw new ConfError(`[${user}] has no write =`, file, section.line);
+  return write;
 }

@@ -27,6 +27,8 @@ import {
   parseStasisArgs,
 } from '../../src/domain/telephony/asterisk-contract.js';
 import { ValidationError } from '../../src/domain/errors.js';
+import { AMI_ACTIONS_USED } from '../../src/adapters/ami/index.js';
+import { parsePermissions, permits } from '../fake-asterisk/ami-privileges.js';
 import {
   ConfError,
   compareExtensions,
@@ -516,7 +518,7 @@ describe('docker/asterisk: ARI, HTTP, AMI, modules', () => {
     expect(value(general, 'bindport')).toBe('8088');
   });
 
-  it('manager.conf: private bind, read-only user behind deny/permit', () => {
+  it('manager.conf: private bind, a least-privilege user behind deny/permit', () => {
     const general = section(manager, 'general');
     expect(value(general, 'enabled')).toBe('yes');
     expect(value(general, 'port')).toBe('5038');
@@ -526,8 +528,16 @@ describe('docker/asterisk: ARI, HTTP, AMI, modules', () => {
     expect(user.findIndex((e) => e.key === 'deny')).toBeLessThan(user.findIndex((e) => e.key === 'permit'));
     expect(values(user, 'deny')).toContain('0.0.0.0/0.0.0.0');
     expect(value(user, 'read')!.split(',')).toEqual(expect.arrayContaining(['system', 'call', 'security', 'reporting']));
-    const write = (value(user, 'write') ?? '').split(',').map((w) => w.trim());
-    for (const dangerous of ['all', 'system', 'command', 'config', 'originate', 'agent', 'call']) expect(write).not.toContain(dangerous);
+    const writeValue = value(user, 'write') ?? '';
+    const write = parsePermissions(writeValue);
+    for (const dangerous of ['all', 'command', 'config', 'originate', 'agent', 'call', 'user', 'dialplan', 'agi']) expect(writeValue.split(',').map((w) => w.trim())).not.toContain(dangerous);
+    // Every action the adapter sends is allowed (Asterisk answers `Permission denied` otherwise) …
+    for (const action of AMI_ACTIONS_USED) expect(permits(write, action), `write = ${writeValue} permits ${action}`).toBe(true);
+    // … and no class could be dropped: each one is needed by some action.
+    for (const cls of write) {
+      const without = new Set([...write].filter((c) => c !== cls));
+      expect(AMI_ACTIONS_USED.some((a) => !permits(without, a)), `write class ${cls} is needed`).toBe(true);
+    }
     expect(value(user, 'secret')).toBe('@@AMI_PASSWORD@@');
   });
 

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createAmiAdapter, type AmiAdapter, type AmiAdapterConfig, type AmiEvent, type EndpointStatusChange } from '../../src/adapters/ami/index.js';
+import { amiReadiness, createAmiAdapter, type AmiAdapter, type AmiAdapterConfig, type AmiEvent, type EndpointStatusChange } from '../../src/adapters/ami/index.js';
 import type { BlockEntry, SecurityAlert } from '../../src/domain/security/index.js';
 import { captureEvents, frameGet, parseAmiCapture } from '../fake-asterisk/ami-capture.js';
 import { FakeAmiServer } from '../fake-asterisk/ami-server.js';
+import { managerWrite } from '../support/asterisk-conf.js';
 
 const logger = pino({ level: 'silent' });
 const TRACES = join(import.meta.dirname, '../../../shared/ari-traces');
@@ -160,8 +161,11 @@ describe('AMI adapter against the fake AMI server', () => {
     await waitFor(() => alerts.length === 1, 'alert');
     expect(alerts[0]).toMatchObject({ address: '203.0.113.7', failures: 3, services: ['PJSIP'] });
     expect(a.security.blocked().map((b) => b.address)).toEqual(['203.0.113.7']);
-    await waitFor(() => server.actions('Command').length === 2, 'ACL reload');
-    expect(server.actions('Command')[0]?.headers.command).toBe('module reload res_pjsip.so');
+    await waitFor(() => server.reloads.length === 2, 'ACL reload');
+    // The first apply rewrote an absent file (empty list), the second added the block.
+    expect(server.actions('Reload')[0]?.headers.module).toBe('res_pjsip.so');
+    expect(server.actions('Command')).toEqual([]);
+    expect(a.status().blocklist.state).toBe('ok');
     const file = await readFile(join(dir, 'pjsip-blocklist.conf'), 'utf8');
     expect(file).toContain('[hotline-blocklist]\ntype=acl\n');
     expect(file).toContain('deny=203.0.113.7/32');
@@ -174,7 +178,7 @@ describe('AMI adapter against the fake AMI server', () => {
     await waitFor(() => lifted.length === 1, 'expiry', 2000);
     expect(lifted[0]?.address).toBe('203.0.113.7');
     expect(a.security.blocked()).toEqual([]);
-    await waitFor(() => server.actions('Command').length === 3, 'reload after expiry');
+    await waitFor(() => server.reloads.length === 3, 'reload after expiry');
     expect(await readFile(join(dir, 'pjsip-blocklist.conf'), 'utf8')).not.toContain('deny=');
   });
 
@@ -255,6 +259,62 @@ describe('AMI adapter against the fake AMI server', () => {
     await waitFor(() => a.status().session >= 2, 'reconnect after ping failure', 5000);
     server.swallow('Ping', false);
     expect(server.logins.filter((l) => l.ok).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('with the shipped manager.conf write classes, seeds endpoint state and puts a block in force at once', async () => {
+    await server.stop();
+    server = new FakeAmiServer({ username: 'hotline', secret: 'secret', write: managerWrite() });
+    await server.start();
+    seedPbx(server);
+    const a = started();
+    await waitFor(() => a.endpoints.isSeeded(), 'seeding');
+    await a.security.block('198.51.100.66', { reason: 'scanner' });
+    expect(await readFile(join(dir, 'pjsip-blocklist.conf'), 'utf8')).toContain('deny=198.51.100.66/32');
+    expect(server.reloads.at(-1)).toBe('res_pjsip.so');
+    expect(server.denied).toEqual([]);
+    expect(amiReadiness(a.status())).toMatchObject({ status: 'up', endpoints: { state: 'ok' }, blocklist: { state: 'ok' } });
+  });
+
+  it('reports a user without the system write class as forbidden, retries slowly and still applies live events', async () => {
+    await server.stop();
+    // The write line shipped before: enough to log in, not to list endpoints or reload.
+    server = new FakeAmiServer({ username: 'hotline', secret: 'secret', write: 'reporting' });
+    await server.start();
+    seedPbx(server);
+    const a = started(config({ tuning: { connectTimeoutMs: 1000, backoff: { initialMs: 30, maxMs: 150, jitter: 0 }, pingIntervalMs: 0, seedRetryMs: 20, forbiddenRetryMs: 60_000 } }));
+    await waitFor(() => a.status().endpoints.state === 'forbidden', 'forbidden');
+    expect(a.status().endpoints.error).toMatchObject({ code: 'ami_permission_denied', action: 'PJSIPShowEndpoints', message: expect.stringContaining('Permission denied') });
+    expect(a.endpoints.isSeeded()).toBe(false);
+    const ready = amiReadiness(a.status());
+    expect(ready).toMatchObject({ status: 'degraded', state: 'connected', endpoints: { state: 'forbidden', action: 'PJSIPShowEndpoints' } });
+    expect(ready.detail).toContain('Permission denied');
+    // At the ordinary retry pace (20 ms) there would be several more attempts by now.
+    await sleep(200);
+    expect(server.actions('PJSIPShowEndpoints')).toHaveLength(1);
+    // Live events are not held without bound while unseeded: they are applied.
+    server.emitEvent('ContactStatus', { URI: 'sip:agent1001@192.0.2.10:5062', AOR: 'agent1001', EndpointName: 'agent1001', ContactStatus: 'Reachable', RoundtripUsec: '900' });
+    await waitFor(() => a.endpoints.get('agent1001')?.online === true, 'live event applied');
+    // The block is written but Asterisk refuses the reload (already at login, when the service
+    // rewrote the file): visible, not silent.
+    await a.security.block('198.51.100.67');
+    expect(a.status().blocklist).toMatchObject({ state: 'forbidden', error: { action: 'Reload' } });
+    expect(server.denied).toEqual(['PJSIPShowEndpoints', 'Reload', 'Reload']);
+    expect(server.reloads).toEqual([]);
+  });
+
+  it('bounds the events held during a listing and lists again when some were dropped', async () => {
+    seedPbx(server);
+    server.delay('PJSIPShowContacts', 150);
+    const a = started(config({ tuning: { connectTimeoutMs: 1000, backoff: { initialMs: 30, maxMs: 150, jitter: 0 }, pingIntervalMs: 0, seedRetryMs: 50, maxHeldEvents: 5 } }));
+    await waitFor(() => server.actions('PJSIPShowContacts').length === 1, 'listing in progress');
+    const states = ['INUSE', 'NOT_INUSE', 'RINGING', 'INUSE', 'NOT_INUSE', 'RINGING', 'INUSE', 'NOT_INUSE', 'INUSE', 'RINGING', 'ONHOLD', 'INUSE'];
+    for (const state of states) server.emitEvent('DeviceStateChange', { Device: 'PJSIP/agent1001', State: state });
+    // Meanwhile Asterisk's state moved on; only a new listing can tell (the oldest events are gone).
+    server.endpoints = server.endpoints.map((e) => (e.name === 'agent1001' ? { ...e, deviceState: 'On Hold' } : e));
+    await waitFor(() => server.actions('PJSIPShowEndpoints').length === 2, 'second listing');
+    server.delay('PJSIPShowContacts', 0);
+    await waitFor(() => a.endpoints.isSeeded() && a.status().endpoints.state === 'ok' && server.actions('PJSIPShowRegistrationsOutbound').length === 2, 'seeded again');
+    expect(a.endpoints.get('agent1001')?.deviceState).toBe('onhold');
   });
 
   it('copes with a real Asterisk 23 AMI stream (ami-bridge-record.txt replayed)', async () => {

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, type TestApp } from '../support/app.js';
 import { FakeAmiServer } from '../fake-asterisk/ami-server.js';
+import { managerWrite } from '../support/asterisk-conf.js';
 import { until } from '../support/wait.js';
 import { startFakeAsterisk, type FakeAsterisk } from '../fake-asterisk/index.js';
 
@@ -19,12 +20,14 @@ describe('telephony wiring', () => {
   let t: TestApp;
   let dir: string;
   const bearer = () => ({ authorization: `Bearer ${t.adminToken}` });
-  type Ready = { status: string; checks: Record<string, { status: string; nodes?: Array<{ id: string; state: string }>; state?: string }> };
+  type Ready = { status: string; checks: Record<string, { status: string; nodes?: Array<{ id: string; state: string }>; state?: string; endpoints?: { state: string }; blocklist?: { state: string } }> };
   const ready = async () => (await t.hotline.app.inject('/readyz')).json<Ready>();
 
   beforeAll(async () => {
     asterisk = await startFakeAsterisk();
-    ami = new FakeAmiServer({ username: 'hotline', secret: 'ami-secret' });
+    // The AMI user's write classes as docker/asterisk/manager.conf ships them: a class too few
+    // and Asterisk answers `Permission denied`, which these tests then see.
+    ami = new FakeAmiServer({ username: 'hotline', secret: 'ami-secret', write: managerWrite() });
     ami.endpoints = [{ name: 'agent1001', aor: 'agent1001', deviceState: 'Not in use' }, { name: 'agent1002', aor: 'agent1002', deviceState: 'Unavailable' }];
     ami.contacts = [{ aor: 'agent1001', endpoint: 'agent1001', uri: 'sip:agent1001@10.1.2.3:5060', status: 'Reachable', roundtripUsec: '1500' }];
     const amiPort = await ami.start();
@@ -47,7 +50,8 @@ describe('telephony wiring', () => {
     await until(async () => (await ready()).checks.ari?.status === 'up' && (await ready()).checks.ami?.status === 'up', 'ARI and AMI up');
     const r = await ready();
     expect(r.checks.ari).toMatchObject({ status: 'up', nodes: [{ id: 'ast-a', state: 'connected' }] });
-    expect(r.checks.ami).toMatchObject({ status: 'up', state: 'connected' });
+    await until(async () => (await ready()).checks.ami?.endpoints?.state === 'ok', 'AMI endpoint state seeded');
+    expect((await ready()).checks.ami).toMatchObject({ status: 'up', state: 'connected', endpoints: { state: 'ok' }, blocklist: { state: 'ok' } });
   });
 
   it('shows ARI going down and coming back after an Asterisk restart, without making the instance unready', async () => {
@@ -72,11 +76,16 @@ describe('telephony wiring', () => {
   });
 
   it('blocks a brute-forcing address, writes the ACL file, announces the alert and lets an operator lift it', async () => {
+    const reloadsBefore = ami.reloads.length;
     for (const kind of ['InvalidAccountID', 'ChallengeResponseFailed', 'InvalidPassword']) {
       ami.emitEvent(kind, { Service: 'PJSIP', AccountID: 'admin', LocalAddress: 'IPV4/UDP/192.0.2.1/5060', RemoteAddress: 'IPV4/UDP/203.0.113.9/5060' });
     }
     await until(async () => ((await t.hotline.app.inject({ url: '/api/v1/telephony/sip-blocks', headers: bearer() })).json<{ items: unknown[] }>()).items.length === 1, 'blocked');
     await until(async () => (await readFile(path.join(dir, 'blocklist.conf'), 'utf8')).includes('deny=203.0.113.9/32'), 'ACL file');
+    // In force at once: res_pjsip reloaded through the AMI Reload action, which the shipped user may run.
+    await until(() => ami.reloads.length > reloadsBefore, 'res_pjsip reloaded');
+    expect(ami.reloads.at(-1)).toBe('res_pjsip.so');
+    expect(ami.denied).toEqual([]);
     const sql = new pg.Client({ connectionString: t.dbUrl });
     await sql.connect();
     await until(async () => (await sql.query("SELECT 1 FROM outbox WHERE type = 'sip.security_alert'")).rowCount === 1, 'alert event');

@@ -7,9 +7,13 @@
  * - Asterisk configuration files can pull in another file with `#include`; the shipped
  *   pjsip.conf must include the file written here (e.g. `#include hotline-blocklist.conf`),
  *   and deployment must create it (empty) before Asterisk starts.
- * - The AMI `Command` action runs a CLI command; the default here is
- *   `module reload res_pjsip.so`, configurable because the exact reload that re-reads ACL
- *   sections is deployment knowledge to verify against the real Asterisk in use.
+ * - Reloading res_pjsip re-reads pjsip.conf for every sorcery object type it holds, `acl`
+ *   included (res_pjsip_acl registers `acl` on res_pjsip's sorcery instance; the reload calls
+ *   ast_sorcery_reload, which reloads every type). Not yet confirmed on a live Asterisk 23.
+ * - The reload is the AMI `Reload` action with `Module: res_pjsip.so` (manager.c's action_reload
+ *   calls ast_module_reload, as the CLI `module reload` does). It needs the manager.conf write
+ *   class `system` (or `config`); `system` is needed anyway for the PJSIPShow* listings, so the
+ *   AMI user never needs `command` (which would allow any CLI command).
  * The file is replaced atomically (write + rename) so Asterisk never reads half of it.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -23,7 +27,8 @@ export interface FileAclApplierOptions {
   readonly filePath: string;
   /** pjsip.conf section name (must not clash with other sections). */
   readonly section?: string;
-  readonly reloadCommand?: string;
+  /** Module the `Reload` action reloads (default `res_pjsip.so`). */
+  readonly reloadModule?: string;
 }
 
 export function renderAclFile(entries: readonly BlockEntry[], section = 'hotline-blocklist'): string {
@@ -67,9 +72,9 @@ export class FileAclApplier implements AclApplier {
       this.reloadPending = true;
     }
     if (!this.reloadPending) return;
-    const command = this.options.reloadCommand ?? 'module reload res_pjsip.so';
-    const response = await this.ami.action('Command', { Command: command });
+    const module = this.options.reloadModule ?? 'res_pjsip.so';
+    const response = await this.ami.action('Reload', { Module: module });
     this.reloadPending = false;
-    this.logger.info({ blocked: entries.length, command, output: response.output.slice(0, 5) }, 'SIP block list applied');
+    this.logger.info({ blocked: entries.length, module, message: response.message }, 'SIP block list applied');
   }
 }

@@ -12,3 +12,11 @@ export class AmiActionError extends DomainError {
     super(`AMI action ${action} failed: ${response.message ?? response.response}`, { action, amiMessage: response.message });
   }
 }
+
+/**
+ * Asterisk refused the action for lack of a manager.conf `write` class (manager.c answers
+ * `Permission denied`). The session's classes are fixed at login, so retrying soon is pointless.
+ */
+export function isPermissionDenied(err: unknown): err is AmiActionError {
+  return err instanceof AmiActionError && /^permission denied/i.test(err.response.message ?? '');
+}

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { BlockEntry } from '../../domain/security/index.js';
 import { FileAclApplier, renderAclFile } from './acl-file.js';
+import { AmiActionError } from './errors.js';
 import { SecurityMonitor, parseAmiAddress } from './security-monitor.js';
 import type { AmiClient, AmiEvent, AmiResponse, AmiStatus } from './types.js';
 
@@ -64,7 +65,7 @@ describe('SecurityMonitor', () => {
     const file = join(dir, 'blocklist.conf');
     const monitor = new SecurityMonitor(client, logger, {
       policy: { threshold: 2, windowMs: 1000, blockMs: 5000, allowCidrs: [] },
-      applier: new FileAclApplier(client, logger, { filePath: file, reloadCommand: 'pjsip reload' }),
+      applier: new FileAclApplier(client, logger, { filePath: file, reloadModule: 'res_pjsip.so' }),
       clock: () => Date.now(),
     });
     monitor.start();
@@ -81,12 +82,14 @@ describe('SecurityMonitor', () => {
     expect(alerts).toEqual(['198.51.100.5']);
     await monitor.settled();
     expect(await readFile(file, 'utf8')).toContain('deny=198.51.100.5/32');
-    expect(client.calls).toEqual([{ name: 'Command', params: { Command: 'pjsip reload' } }]);
+    expect(client.calls).toEqual([{ name: 'Reload', params: { Module: 'res_pjsip.so' } }]);
+    expect(monitor.applyStatus()).toMatchObject({ state: 'failed', error: { message: 'not connected' } });
     // AMI comes back: the pending reload is retried even though the file is unchanged.
     client.fail = false;
     for (const l of client.connected) l(2);
     await monitor.settled();
     expect(client.calls).toHaveLength(2);
+    expect(monitor.applyStatus().state).toBe('ok');
     vi.advanceTimersByTime(4999);
     expect(lifted).toEqual([]);
     vi.advanceTimersByTime(1);
@@ -97,13 +100,44 @@ describe('SecurityMonitor', () => {
     monitor.stop();
   });
 
+  it('reports Permission denied as forbidden and retries on a timer, not only on the next change', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    dir = await mkdtemp(join(tmpdir(), 'sec-'));
+    const client = new FakeClient();
+    const denied: AmiResponse = { response: 'Error', message: 'Permission denied', fields: { response: 'Error', message: 'Permission denied' }, output: [], events: [] };
+    let deny = true;
+    client.action = async (name, params = {}) => {
+      client.calls.push({ name, params: { ...params } });
+      if (deny) throw new AmiActionError(name, denied);
+      return { response: 'Success', message: 'Module Reloaded', fields: {}, output: [], events: [] };
+    };
+    const monitor = new SecurityMonitor(client, logger, {
+      policy: { threshold: 1, windowMs: 1000, blockMs: 60_000, allowCidrs: [] },
+      applier: new FileAclApplier(client, logger, { filePath: join(dir, 'blocklist.conf') }),
+      clock: () => Date.now(), retryMs: 100, forbiddenRetryMs: 1000,
+    });
+    monitor.start();
+    expect(monitor.applyStatus().state).toBe('idle');
+    await monitor.block('198.51.100.9');
+    expect(monitor.applyStatus()).toMatchObject({ state: 'forbidden', error: { code: 'ami_permission_denied', action: 'Reload' } });
+    // Not retried at the ordinary pace: the session keeps the classes it logged in with.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(client.calls).toHaveLength(1);
+    deny = false;
+    await vi.advanceTimersByTimeAsync(1);
+    await monitor.settled();
+    expect(client.calls).toHaveLength(2);
+    expect(monitor.applyStatus().state).toBe('ok');
+    monitor.stop();
+  });
+
   it('does not rewrite or reload when the file already holds the current list', async () => {
     dir = await mkdtemp(join(tmpdir(), 'sec-'));
     const client = new FakeClient();
     const file = join(dir, 'blocklist.conf');
     const applier = new FileAclApplier(client, logger, { filePath: file });
     await applier.apply([]);
-    expect(client.calls).toEqual([{ name: 'Command', params: { Command: 'module reload res_pjsip.so' } }]);
+    expect(client.calls).toEqual([{ name: 'Reload', params: { Module: 'res_pjsip.so' } }]);
     await new FileAclApplier(client, logger, { filePath: file }).apply([]);
     expect(client.calls).toHaveLength(1);
   });

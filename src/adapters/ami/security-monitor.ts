@@ -7,8 +7,9 @@ import type { Logger } from 'pino';
 import {
   SipGuard, isSecurityFailureKind, type AclApplier, type BlockEntry, type SecurityAlert, type SecurityPolicy,
 } from '../../domain/security/index.js';
+import { AmiActionError, isPermissionDenied } from './errors.js';
 import { Listeners } from './listeners.js';
-import type { AmiClient, AmiEvent, Unsubscribe } from './types.js';
+import type { AmiClient, AmiEvent, AmiTaskStatus, Unsubscribe } from './types.js';
 
 export interface AmiAddress {
   readonly family: string;
@@ -36,6 +37,8 @@ export interface SipSecurity {
   unblock(address: string): Promise<BlockEntry | undefined>;
   onAlert(listener: (alert: SecurityAlert) => void): Unsubscribe;
   onUnblocked(listener: (entry: BlockEntry) => void): Unsubscribe;
+  /** Whether the block list in force in Asterisk is the current one (for /readyz). */
+  applyStatus(): AmiTaskStatus;
 }
 
 export interface SecurityMonitorOptions {
@@ -43,6 +46,9 @@ export interface SecurityMonitorOptions {
   /** Without one, blocks are tracked and alerted but not enforced. */
   readonly applier?: AclApplier;
   readonly clock?: () => number;
+  /** Wait before retrying a failed apply (default 5 s; after `Permission denied` 60 s). */
+  readonly retryMs?: number;
+  readonly forbiddenRetryMs?: number;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -56,6 +62,9 @@ export class SecurityMonitor implements SipSecurity {
   private unsubscribe: Unsubscribe[] = [];
   private applying: Promise<void> | undefined;
   private dirty = true;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private task: AmiTaskStatus;
+  private failuresLogged = 0;
 
   constructor(
     private readonly client: AmiClient,
@@ -66,6 +75,7 @@ export class SecurityMonitor implements SipSecurity {
     this.alerts = new Listeners(logger, 'security alert');
     this.unblocked = new Listeners(logger, 'security unblock');
     this.clock = options.clock ?? Date.now;
+    this.task = { state: options.applier ? 'idle' : 'disabled', since: new Date(this.clock()) };
   }
 
   start(): void {
@@ -83,6 +93,12 @@ export class SecurityMonitor implements SipSecurity {
     this.unsubscribe = [];
     if (this.expiryTimer) clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  applyStatus(): AmiTaskStatus {
+    return this.task;
   }
 
   blocked(): BlockEntry[] {
@@ -138,6 +154,10 @@ export class SecurityMonitor implements SipSecurity {
     void this.apply();
   }
 
+  private setTask(next: Omit<AmiTaskStatus, 'since'>): void {
+    if (next.state !== this.task.state || next.error?.message !== this.task.error?.message) this.task = { ...next, since: new Date(this.clock()) };
+  }
+
   private changed(): void {
     this.dirty = true;
     this.scheduleExpiry();
@@ -172,9 +192,34 @@ export class SecurityMonitor implements SipSecurity {
     }
     if (this.applying) return this.applying.then(() => (this.dirty ? this.apply() : undefined));
     this.dirty = false;
-    const run = applier.apply(this.guard.blocked(this.clock())).catch((err: unknown) => {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.setTask({ state: 'running' });
+    const run = applier.apply(this.guard.blocked(this.clock())).then(() => {
+      this.failuresLogged = 0;
+      this.setTask({ state: this.dirty ? 'running' : 'ok' });
+    }, (err: unknown) => {
       this.dirty = true;
-      this.logger.error({ err }, 'applying the SIP block list failed; will retry on the next change or AMI reconnect');
+      const forbidden = isPermissionDenied(err);
+      const action = err instanceof AmiActionError ? err.action : undefined;
+      const retryMs = forbidden ? this.options.forbiddenRetryMs ?? 60_000 : this.options.retryMs ?? 5000;
+      this.setTask({
+        state: forbidden ? 'forbidden' : 'failed',
+        error: { code: forbidden ? 'ami_permission_denied' : 'sip_blocklist_apply_failed', message: err instanceof Error ? err.message : String(err), at: new Date(this.clock()), ...(action ? { action } : {}) },
+      });
+      if (this.failuresLogged++ === 0) {
+        if (forbidden) this.logger.error({ action, retryMs }, `AMI user may not run ${action ?? 'the ACL reload'} (Permission denied): SIP blocks are written but not in force; give it manager.conf write = system`);
+        else this.logger.error({ err, retryMs }, 'applying the SIP block list failed; retrying');
+      } else {
+        this.logger.debug({ err, retryMs }, 'applying the SIP block list failed again');
+      }
+      // Retried on a timer, on the next change and on every AMI (re)connect.
+      if (this.unsubscribe.length > 0) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          if (this.dirty) void this.apply();
+        }, retryMs);
+      }
     }).finally(() => {
       this.applying = undefined;
     });

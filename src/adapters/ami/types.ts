@@ -50,6 +50,20 @@ export interface AmiStatus {
   readonly session: number;
 }
 
+/**
+ * A task the adapter runs on every session (seeding endpoint state, applying the SIP block list):
+ * `forbidden` means Asterisk answered `Permission denied` (fix manager.conf `write`); `failed`
+ * any other error. Both are retried (forbidden slowly: classes are fixed per login).
+ */
+export type AmiTaskState = 'idle' | 'running' | 'ok' | 'failed' | 'forbidden' | 'disabled';
+
+export interface AmiTaskStatus {
+  readonly state: AmiTaskState;
+  readonly since: Date;
+  /** Why it failed: the action and Asterisk's message. */
+  readonly error?: AmiError & { readonly action?: string };
+}
+
 /** Unsubscribe function returned by every `on…` method. */
 export type Unsubscribe = () => void;
 
