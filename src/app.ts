@@ -37,6 +37,7 @@ import type { EventPublisher, EventSubscriber } from './modules/events/events.js
 import { InProcessBus } from './modules/events/in-process-bus.js';
 import { OutboxRelay } from './modules/events/outbox-relay.js';
 import { OutboxRepository } from './modules/events/outbox.repository.js';
+import { ManagedSubscriber } from './modules/events/subscriptions.js';
 import { healthRoutes } from './modules/health/health.routes.js';
 import { HealthService } from './modules/health/health.service.js';
 import { FEATURE_MODULES } from './modules/index.js';
@@ -99,6 +100,8 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
     ? new NatsEventBus({ url: config.nats.url, stream: config.nats.stream, subjectPrefix: config.nats.subjectPrefix }, logger.child({ component: 'nats' }))
     : undefined;
   const bus: EventPublisher & EventSubscriber = nats ?? new InProcessBus(logger.child({ component: 'bus' }));
+  // Modules subscribe through this: their subscriptions end after the shutdown flush, not before.
+  const subscriptions = new ManagedSubscriber(bus);
   const relay = new OutboxRelay(db.db, outbox, bus, logger.child({ component: 'outbox-relay' }), {
     batchSize: config.outbox.batchSize, pollMs: config.outbox.pollMs, maxBackoffMs: config.outbox.maxBackoffMs,
   });
@@ -169,7 +172,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
   for (const factory of opts.modules ?? FEATURE_MODULES) {
     const m = await factory({
       config, logger: logger.child({ module: factory.name }), db: db.db, databaseUrl: opts.databaseUrl, clock,
-      outbox, consumed, subscriber: bus, audit, auth, departments, modules,
+      outbox, consumed, subscriber: subscriptions, audit, auth, departments, modules,
     });
     if (modules.has(m.name)) throw new Error(`two feature modules are named ${m.name}`);
     modules.set(m.name, m);
@@ -243,16 +246,17 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
     modules,
     telephony: ari,
     ami,
-    events: { outbox, consumed, relay, subscriber: bus, publisher: bus },
+    events: { outbox, consumed, relay, subscriber: subscriptions, publisher: bus },
     async start() {
       if (started) return;
       started = true;
-      await listener.start();
-      relay.start();
       ami?.start();
       // ARI connects in the background and retries forever; start-up does not wait for Asterisk.
       void ari?.start().catch((err: unknown) => logger.error({ err }, 'ARI start failed'));
       for (const m of modules.values()) await m.start?.();
+      // Only now, with every consumer subscribed: the in-process bus keeps nothing for late subscribers.
+      await listener.start();
+      relay.start();
     },
     async close() {
       if (closed) return;
@@ -265,6 +269,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
       health.setDraining();
       shuttingDown = true;
       await step('http', () => app.close()); // stops accepting, waits for in-flight requests
+      subscriptions.hold(); // consumers stay subscribed through the flush below
       for (const m of [...modules.values()].reverse()) if (m.stop) await step(`module:${m.name}`, () => m.stop!());
       if (ari) await step('ari', () => ari.stop());
       if (ami) await step('ami', () => ami.close());
@@ -278,6 +283,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
         await step('outbox-relay', () => relay.stop());
         await step('outbox-listener', () => listener.stop());
       }
+      await step('subscriptions', () => subscriptions.stopAll());
       if (nats) await step('nats', () => nats.drain());
       await step('postgres', () => db.close());
     },

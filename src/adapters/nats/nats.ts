@@ -4,7 +4,7 @@
  * every publish carries `Nats-Msg-Id` = event id so the server drops re-publishes.
  */
 import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../domain/errors.js';
 import type { EventEnvelope, EventHandler, EventPublisher, EventSubscriber } from '../../modules/events/events.js';
@@ -32,6 +32,9 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
   private jsm: JetStreamManager | undefined;
   private closing = false;
   private wakeOpen: (() => void) | undefined;
+  private resolveConnected!: () => void;
+  /** Resolves at the first connection, or at shutdown if there never was one. */
+  private readonly connected = new Promise<void>((resolve) => (this.resolveConnected = resolve));
   readonly ready: Promise<void>;
 
   /**
@@ -66,12 +69,11 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
       await nc.close();
       return;
     }
-    const timeout = this.options.publishTimeoutMs ?? 5000;
     this.nc = nc;
-    this.js = jetstream(nc, { timeout });
-    this.jsm = await jetstreamManager(nc, { timeout });
+    this.js = jetstream(nc, { timeout: this.timeout() });
     this.state = 'connected';
     this.watch(nc);
+    this.resolveConnected();
     await this.ensureStream();
     this.logger.info({ server: nc.getServer(), stream: this.options.stream }, 'NATS JetStream connected');
   }
@@ -99,12 +101,13 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
       subjects: [`${this.options.subjectPrefix}.>`],
       duplicate_window: (this.options.duplicateWindowMs ?? 2 * 60 * 60 * 1000) * 1_000_000, // ns
     };
+    const jsm = await this.manager();
     try {
-      await this.manager().streams.info(this.options.stream);
-      await this.manager().streams.update(this.options.stream, config);
+      await jsm.streams.info(this.options.stream);
+      await jsm.streams.update(this.options.stream, config);
     } catch (err) {
       if (!/stream not found/i.test((err as Error).message)) throw err;
-      await this.manager().streams.add(config);
+      await jsm.streams.add(config);
       this.logger.info({ stream: this.options.stream }, 'JetStream stream created');
     }
     this.streamReady = true;
@@ -124,14 +127,70 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
     await this.js.publish(event.subject, JSON.stringify(event), { msgID: event.id, headers: h });
   }
 
-  /** A durable pull consumer; a handler error naks the message for redelivery after a delay. */
+  /**
+   * A durable pull consumer. Returns at once, also while NATS is down: the consumer is created and
+   * consumed in the background as soon as NATS is reachable, and again after any failure, so a
+   * module's start() never waits for NATS. A handler error naks the message for redelivery.
+   */
   async subscribe(consumer: string, filterSubject: string, handler: EventHandler): Promise<{ stop(): Promise<void> }> {
-    await this.ready;
-    const jsm = this.manager();
     const durable = consumer.replace(/[^A-Za-z0-9_-]/g, '_');
+    let stopped = false;
+    let messages: ConsumerMessages | undefined;
+    let wake: (() => void) | undefined;
+    const done = (async () => {
+      for (let failures = 0; ;) {
+        await this.connected;
+        if (stopped || this.closing) return;
+        try {
+          if (!this.streamReady) await this.ensureStream();
+          await this.ensureConsumer(durable, filterSubject);
+          const c = await this.js!.consumers.get(this.options.stream, durable);
+          messages = await c.consume({ max_messages: 100 });
+          if (stopped) {
+            await messages.close();
+            return;
+          }
+          if (failures > 0) this.logger.info({ consumer, afterFailures: failures }, 'NATS consumer subscribed');
+          failures = 0;
+          for await (const m of messages) {
+            try {
+              await handler(m.json<EventEnvelope>());
+              m.ack();
+            } catch (err) {
+              this.logger.warn({ err, consumer, seq: m.seq }, 'event handler failed; will be redelivered');
+              m.nak(1000);
+            }
+          }
+          if (stopped || this.closing) return;
+          throw new Error('the consumer stopped delivering');
+        } catch (err) {
+          if (stopped || this.closing) return;
+          failures += 1;
+          const delay = Math.min(10_000, 250 * 2 ** Math.min(failures - 1, 6));
+          this.logger.warn({ err, consumer, retryInMs: delay }, 'NATS consumer not running; retrying');
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, delay).unref();
+          });
+        }
+      }
+    })();
+    return {
+      stop: async () => {
+        stopped = true;
+        wake?.();
+        await messages?.close();
+        await done;
+      },
+    };
+  }
+
+  private async ensureConsumer(durable: string, filterSubject: string): Promise<void> {
+    const jsm = await this.manager();
     try {
       await jsm.consumers.info(this.options.stream, durable);
-    } catch {
+    } catch (err) {
+      if (!/consumer not found/i.test((err as Error).message)) throw err;
       await jsm.consumers.add(this.options.stream, {
         durable_name: durable,
         filter_subject: filterSubject,
@@ -141,31 +200,13 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
         max_deliver: -1,
       });
     }
-    const c = await this.js!.consumers.get(this.options.stream, durable);
-    const messages = await c.consume({ max_messages: 100 });
-    const done = (async () => {
-      for await (const m of messages) {
-        try {
-          await handler(m.json<EventEnvelope>());
-          m.ack();
-        } catch (err) {
-          this.logger.warn({ err, consumer, seq: m.seq }, 'event handler failed; will be redelivered');
-          m.nak(1000);
-        }
-      }
-    })();
-    return {
-      stop: async () => {
-        await messages.close();
-        await done;
-      },
-    };
   }
 
   /** Graceful: flushes pending publishes and acks, then closes. */
   async drain(): Promise<void> {
     this.closing = true;
     this.wakeOpen?.();
+    this.resolveConnected();
     const nc = this.nc;
     if (!nc || nc.isClosed()) return;
     try {
@@ -175,8 +216,15 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
     }
   }
 
-  private manager(): JetStreamManager {
-    if (!this.jsm) throw new UnavailableError('NATS is not connected yet', 'nats_unavailable');
+  /** Created on first use after connecting, so a failed attempt is retried by the next caller. */
+  private async manager(): Promise<JetStreamManager> {
+    if (this.jsm) return this.jsm;
+    if (!this.nc || this.state !== 'connected') throw new UnavailableError('NATS is not connected yet', 'nats_unavailable');
+    this.jsm = await jetstreamManager(this.nc, { timeout: this.timeout() });
     return this.jsm;
+  }
+
+  private timeout(): number {
+    return this.options.publishTimeoutMs ?? 5000;
   }
 }

@@ -1,8 +1,11 @@
 /**
  * The bus for a single instance without NATS: the outbox relay publishes here and durable-looking
  * subscriptions receive events in order. Subjects match NATS-style (`*` one token, `>` the rest).
+ * A consumer that fails makes publish() fail, so the relay keeps the outbox row and retries it with
+ * backoff; the retry goes only to the consumers that have not handled the event yet.
  */
 import type { Logger } from 'pino';
+import { UnavailableError } from '../../domain/errors.js';
 import type { EventEnvelope, EventHandler, EventPublisher, EventSubscriber } from './events.js';
 
 export function subjectMatches(filter: string, subject: string): boolean {
@@ -19,20 +22,35 @@ export function subjectMatches(filter: string, subject: string): boolean {
 export class InProcessBus implements EventPublisher, EventSubscriber {
   readonly name = 'in-process';
   private readonly subs = new Map<string, { filter: string; handler: EventHandler }>();
+  /** Consumers that already handled an event whose publish failed for another consumer. */
+  private readonly handled = new Map<string, Set<string>>();
 
   constructor(private readonly logger: Logger) {}
 
   async publish(event: EventEnvelope): Promise<void> {
+    const done = this.handled.get(event.id) ?? new Set<string>();
+    const failed: Array<{ consumer: string; err: unknown }> = [];
     for (const [consumer, sub] of this.subs) {
-      if (!subjectMatches(sub.filter, event.subject)) continue;
-      // A failing consumer must not block the relay or other consumers; it logs and moves on,
-      // as a JetStream consumer would after its redeliveries.
+      if (!subjectMatches(sub.filter, event.subject) || done.has(consumer)) continue;
+      // Other consumers still get the event; only the failed ones see it again on the retry.
       try {
         await sub.handler(event);
+        done.add(consumer);
       } catch (err) {
-        this.logger.error({ err, consumer, eventId: event.id, type: event.type }, 'in-process consumer failed');
+        failed.push({ consumer, err });
+        this.logger.warn({ err, consumer, eventId: event.id, type: event.type }, 'in-process consumer failed; the event will be retried');
       }
     }
+    if (failed.length === 0) {
+      this.handled.delete(event.id);
+      return;
+    }
+    this.handled.set(event.id, done);
+    const first = failed[0]!;
+    throw new UnavailableError(
+      `in-process consumer ${failed.map((f) => f.consumer).join(', ')} failed: ${first.err instanceof Error ? first.err.message : String(first.err)}`,
+      'event_consumer_failed', { cause: first.err },
+    );
   }
 
   async subscribe(consumer: string, filterSubject: string, handler: EventHandler): Promise<{ stop(): Promise<void> }> {
