@@ -13,6 +13,8 @@ import type { RecordedRequest } from './types.js';
 import { sleep } from './util.js';
 
 export type DelayMatch = (method: string, path: string) => boolean;
+/** `request`: wait before handling (the answer is computed late); `response`: compute, then wait (the answer is stale when it arrives). */
+export type DelayPhase = 'request' | 'response';
 
 function queryRecord(url: URL): Record<string, string> {
   const out: Record<string, string> = {};
@@ -30,7 +32,7 @@ export class AriServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<Socket>();
   private readonly webSockets = new Set<WebSocket>();
-  private delay: { ms: number; match?: DelayMatch } | null = null;
+  private delay: { ms: number; match?: DelayMatch; phase: DelayPhase } | null = null;
   private down = false;
   /** Last server error (e.g. the port was taken while down). */
   lastError: Error | null = null;
@@ -68,8 +70,8 @@ export class AriServer {
     });
   }
 
-  setDelay(ms: number, match?: DelayMatch): void {
-    this.delay = ms > 0 ? { ms, ...(match ? { match } : {}) } : null;
+  setDelay(ms: number, match?: DelayMatch, phase: DelayPhase = 'request'): void {
+    this.delay = ms > 0 ? { ms, phase, ...(match ? { match } : {}) } : null;
   }
 
   /** While down the port refuses connections (ECONNREFUSED) and open connections are cut. */
@@ -162,7 +164,7 @@ export class AriServer {
       finish({ status: 401, json: { error: 'Authentication required' } }, { 'WWW-Authenticate': 'Basic realm="Asterisk REST Interface"' });
       return;
     }
-    if (this.delay && (!this.delay.match || this.delay.match(method, path))) await sleep(this.delay.ms);
+    if (this.delay?.phase === 'request' && (!this.delay.match || this.delay.match(method, path))) await sleep(this.delay.ms);
     if (this.down) {
       res.destroy();
       return;
@@ -208,6 +210,7 @@ export class AriServer {
     } catch (e) {
       result = e instanceof AriError ? { status: e.status, json: { message: e.message } } : { status: 500, json: { message: e instanceof Error ? e.message : String(e) } };
     }
+    if (this.delay?.phase === 'response' && (!this.delay.match || this.delay.match(method, path))) await sleep(this.delay.ms);
     finish(result);
   }
 

@@ -1,7 +1,7 @@
 // Fake Asterisk 23.4.1 (ARI side) for voice tests: unmodified ari-client connects to it as
 // to real Asterisk, and tests drive the network side (calls, DTMF, hangups, failures).
 // Behaviour follows the recorded traces in ../shared/ari-traces; see README.md here.
-import { AriServer, type DelayMatch } from './http.js';
+import { AriServer, type DelayMatch, type DelayPhase } from './http.js';
 import { AsteriskModel, DEFAULT_DIALPLAN, DEFAULT_ENDPOINTS } from './model.js';
 import type { AriEvent, BridgeSnapshot, ChannelSnapshot, EndpointBehaviour, FakeAsteriskOptions, HangupOptions, InboundCallOptions, RecordedRequest } from './types.js';
 import { ariTime } from './util.js';
@@ -124,9 +124,13 @@ export class FakeAsterisk {
     this.server.setDown(false);
   }
 
-  /** Delays REST responses (all, or those `match` selects); 0 turns delays off. */
-  setDelay(ms: number, match?: DelayMatch): void {
-    this.server.setDelay(ms, match);
+  /**
+   * Delays REST responses (all, or those `match` selects); 0 turns delays off. `phase`
+   * 'response' computes the answer first and delivers it late, as a slow network would: a
+   * listing then shows the state at request time.
+   */
+  setDelay(ms: number, match?: DelayMatch, phase?: DelayPhase): void {
+    this.server.setDelay(ms, match, phase);
   }
 
   /** While down, connections are refused and existing ones (REST and WebSocket) are cut. */

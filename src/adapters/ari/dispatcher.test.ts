@@ -74,7 +74,7 @@ describe('EventDispatcher', () => {
     d.watchChannel('n1', 'gone', () => {});
     const snapshots: string[][] = [];
     d.onResync((s) => { snapshots.push(s.channels.map((c) => c.id)); });
-    d.resync({ nodeId: 'n1', reason: 'reconnect', channels: [chan('alive')], bridges: [], startupTime: undefined, restarted: false, at: '' });
+    d.resync({ nodeId: 'n1', reason: 'reconnect', channels: [chan('alive')], bridges: [], startupTime: undefined, restarted: false, at: '' }, { apps: ['hotline'] });
     await d.idle();
     expect(snapshots).toEqual([['alive']]);
     expect(d.nodeOfChannel('gone')).toBeUndefined();
@@ -86,6 +86,61 @@ describe('EventDispatcher', () => {
     d.forget('n2', 'alive');
     expect(d.nodeOfChannel('alive')).toBe('n1');
     expect(d.stats().watchedChannels).toBe(1);
+  });
+
+  it('registers only channels in our Stasis app or originated by us; others are listed but not ours', async () => {
+    const d = new EventDispatcher(log);
+    const stasis = (id: string, appData: string): Channel => ({ ...chan(id), dialplan: { context: 'from-trunk', exten: '12345', priority: 2, app_name: 'Stasis', app_data: appData } });
+    const other = (id: string, appName: string, appData = ''): Channel => ({ ...chan(id), dialplan: { context: 'agents', exten: '1002', priority: 1, app_name: appName, app_data: appData } });
+    d.own('ringing-leg', 'n1'); // originate registered our id before the request
+    const snapshots: string[][] = [];
+    d.onResync((s) => { snapshots.push(s.appChannels.map((c) => c.id)); });
+    const snap = d.resync({
+      nodeId: 'n1', reason: 'connect', bridges: [], startupTime: undefined, restarted: false, at: '',
+      channels: [
+        stasis('caller', 'hotline,inbound'), stasis('created', 'hotline'), other('ringing-leg', 'AppDial2', '(Outgoing Line)'),
+        other('agent-to-agent', 'Dial', 'PJSIP/agent1002'), other('announcer', ''), other('recorder', ''), stasis('elsewhere', 'otherapp,x'),
+      ],
+    }, { apps: ['hotline'] });
+    expect(snap.channels).toHaveLength(7);
+    expect(snap.appChannels.map((c) => c.id)).toEqual(['caller', 'created', 'ringing-leg']);
+    await d.idle();
+    expect(snapshots).toEqual([['caller', 'created', 'ringing-leg']]);
+    expect(['caller', 'created', 'ringing-leg', 'agent-to-agent', 'announcer', 'elsewhere'].map((id) => d.nodeOfChannel(id)))
+      .toEqual(['n1', 'n1', 'n1', undefined, undefined, undefined]);
+    // A foreign channel whose id another node's call uses does not make that call ambiguous.
+    d.own('agent-to-agent', 'n2');
+    expect(d.nodeOfChannel('agent-to-agent')).toBe('n2');
+  });
+
+  it('lets events that arrive during the listing win over it (reconnect race)', async () => {
+    const d = new EventDispatcher(log);
+    const stasis = (id: string): Channel => ({ ...chan(id), dialplan: { context: 'from-trunk', exten: '12345', priority: 2, app_name: 'Stasis', app_data: 'hotline,inbound' } });
+    d.dispatch(ev('StasisStart', 'ends', { args: [] }));
+    d.dispatch(ev('StasisStart', 'leaves', { args: [] }));
+    await d.idle();
+    const window = d.beginResync('n1');
+    // The listing is taken now (it has 'ends' and 'leaves', not 'new' or 'leg')...
+    const listed = [stasis('ends'), stasis('leaves')];
+    // ...then, before its answer arrives, the new socket delivers:
+    d.dispatch(ev('StasisStart', 'new', { args: ['inbound'], channel: stasis('new') }));
+    d.watchChannel('n1', 'new', () => {});
+    d.dispatch(ev('ChannelDestroyed', 'ends', { cause: 16, cause_txt: 'Normal Clearing' }));
+    d.dispatch(ev('StasisEnd', 'leaves'));
+    d.own('leg', 'n1'); // an originate
+    await d.idle();
+    const snap = d.resync({ nodeId: 'n1', reason: 'reconnect', channels: listed, bridges: [], startupTime: undefined, restarted: false, at: '' }, { apps: ['hotline'], window });
+    await d.idle();
+    expect(snap.channels.map((c) => c.id).sort()).toEqual(['leaves', 'new']);
+    expect(snap.appChannels.map((c) => c.id)).toEqual(['new']);
+    expect(d.nodeOfChannel('new')).toBe('n1');
+    expect(d.stats().watchedChannels).toBe(1);
+    expect(d.nodeOfChannel('leg')).toBe('n1');
+    expect(d.nodeOfChannel('ends')).toBeUndefined();
+    expect(d.nodeOfChannel('leaves')).toBeUndefined();
+    // Once the window is closed a later listing prunes as usual.
+    d.resync({ nodeId: 'n1', reason: 'reconnect', channels: [], bridges: [], startupTime: undefined, restarted: false, at: '' }, { apps: ['hotline'] });
+    expect([d.nodeOfChannel('new'), d.nodeOfChannel('leg'), d.stats().watchedChannels]).toEqual([undefined, undefined, 0]);
   });
 
   it('removes handlers on unsubscribe', () => {

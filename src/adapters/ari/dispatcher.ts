@@ -3,9 +3,15 @@
  * events run one event at a time, in arrival order; other channels proceed concurrently. Also
  * keeps the channel → node map and per-channel watches, and forgets a channel when it leaves
  * Stasis, is destroyed, or is missing from a resync snapshot.
+ *
+ * A resync lists channels while the new event socket already delivers events, so the listing
+ * can be older than some events. A `ResyncWindow` opened before the request records every
+ * channel an event (or an originate) touched meanwhile; for those the events are the truth and
+ * the listing neither prunes them nor brings back one that ended.
  */
 import type { Logger } from 'pino';
 import { maskPhone } from '../../domain/phone.js';
+import { inStasisApp } from '../../domain/telephony/reconcile.js';
 import { KeyedSerialQueue } from './serial-queue.js';
 import type { AriEventType, Channel, EventOfType, NodeEvent, UnknownAriEvent } from './models.js';
 import type { Handler, NodeHealth, ResyncSnapshot, TelephonyEvents, Unsubscribe } from './types.js';
@@ -15,6 +21,31 @@ type AnyHandler = Handler<AnyEvent>;
 
 const SEP = '\u0000';
 const channelKey = (nodeId: string, channelId: string): string => `${nodeId}${SEP}${channelId}`;
+
+/** What events said about one channel while a resync listing was under way. */
+interface Touched {
+  /** ChannelDestroyed, or a hangup request (a caller's BYE ends in StasisEnd, not ChannelDestroyed). */
+  destroyed: boolean;
+  /** Last Stasis transition seen: entered (StasisStart) or left (StasisEnd). */
+  stasis: 'entered' | 'left' | undefined;
+  /** The newest channel snapshot an event carried. */
+  channel: Channel | undefined;
+}
+
+/** Opened before a resync's list requests; see the file comment. */
+export class ResyncWindow {
+  readonly touched = new Map<string, Touched>();
+  constructor(readonly nodeId: string) {}
+
+  touch(channelId: string): Touched {
+    let t = this.touched.get(channelId);
+    if (!t) this.touched.set(channelId, (t = { destroyed: false, stasis: undefined, channel: undefined }));
+    return t;
+  }
+}
+
+/** A resync as listed, before the events that arrived meanwhile are taken into account. */
+export type ListedState = Omit<ResyncSnapshot, 'appChannels'>;
 
 export interface DispatcherStats {
   /** Keys with queued or running work. */
@@ -48,6 +79,7 @@ export class EventDispatcher implements TelephonyEvents {
   private readonly stateHandlers = new Set<(h: NodeHealth) => void>();
   /** channelId → nodeIds holding a live channel with that id (ids may repeat across nodes). */
   private readonly owners = new Map<string, Set<string>>();
+  private readonly windows = new Set<ResyncWindow>();
   private readonly queue: KeyedSerialQueue;
 
   constructor(private readonly log: Logger) {
@@ -105,22 +137,56 @@ export class EventDispatcher implements TelephonyEvents {
   // Fed by the connections
 
   dispatch(ev: AnyEvent): void {
+    if (this.windows.size > 0) this.note(ev);
     const key = eventKey(ev.nodeId, ev);
     this.queue.push(key, () => this.deliver(key, ev));
   }
 
-  /** Runs resync handlers on the node's own lane, then forgets channels that are gone. */
-  resync(snapshot: ResyncSnapshot): void {
-    const live = new Set(snapshot.channels.map((c) => c.id));
-    for (const c of snapshot.channels) this.own(c.id, snapshot.nodeId);
+  /** Call right before a resync's list requests go out; close with endResync. */
+  beginResync(nodeId: string): ResyncWindow {
+    const w = new ResyncWindow(nodeId);
+    this.windows.add(w);
+    return w;
+  }
+
+  endResync(window: ResyncWindow): void {
+    this.windows.delete(window);
+  }
+
+  /**
+   * Applies a listing: keeps only our channels (in one of `apps`' Stasis, or owned by us, e.g.
+   * an originated leg still ringing), corrects the lists by the events of `window`, registers
+   * and forgets owners and watches accordingly, and runs the resync handlers on the node's own
+   * lane. Returns the snapshot the handlers get.
+   */
+  resync(listed: ListedState, options: { readonly apps: readonly string[]; readonly window?: ResyncWindow }): ResyncSnapshot {
+    const { nodeId } = listed;
+    const touched = options.window?.touched ?? new Map<string, Touched>();
+    if (options.window) this.endResync(options.window);
+    const byId = new Map(listed.channels.map((c) => [c.id, c]));
+    for (const [id, t] of touched) {
+      if (t.destroyed) byId.delete(id);
+      else if (t.stasis === 'entered' && t.channel && !byId.has(id)) byId.set(id, t.channel);
+    }
+    const channels = [...byId.values()];
+    const appChannels = channels.filter((c) => {
+      const t = touched.get(c.id);
+      if (t?.stasis !== undefined) return t.stasis === 'entered';
+      return inStasisApp(c.dialplan, options.apps) || this.owners.get(c.id)?.has(nodeId) === true;
+    });
+    // Channels events touched meanwhile are the events' business (their lanes own and forget).
+    for (const c of appChannels) if (!touched.has(c.id)) this.own(c.id, nodeId);
+    const live = new Set(channels.map((c) => c.id));
+    const gone = (id: string): boolean => !live.has(id) && !touched.has(id);
     for (const [channelId, nodes] of this.owners) {
-      if (nodes.has(snapshot.nodeId) && !live.has(channelId)) this.forget(snapshot.nodeId, channelId);
+      if (nodes.has(nodeId) && gone(channelId)) this.forget(nodeId, channelId);
     }
-    const prefix = `${snapshot.nodeId}${SEP}`;
+    const prefix = `${nodeId}${SEP}`;
     for (const key of this.watches.keys()) {
-      if (key.startsWith(prefix) && !live.has(key.slice(prefix.length))) this.watches.delete(key);
+      if (key.startsWith(prefix) && gone(key.slice(prefix.length))) this.watches.delete(key);
     }
-    this.queue.push(`${snapshot.nodeId}${SEP}#resync`, async () => {
+    const snapshot: ResyncSnapshot = { ...listed, channels, appChannels };
+    this.queue.push(`${nodeId}${SEP}#resync`, async () => {
       for (const h of [...this.resyncHandlers]) {
         try {
           await h(snapshot);
@@ -129,6 +195,7 @@ export class EventDispatcher implements TelephonyEvents {
         }
       }
     });
+    return snapshot;
   }
 
   stateChanged(health: NodeHealth): void {
@@ -143,6 +210,8 @@ export class EventDispatcher implements TelephonyEvents {
 
   /** Records that a channel (e.g. one we are about to originate) lives on `nodeId`. */
   own(channelId: string, nodeId: string): void {
+    // An originate during a resync: the listing may predate the channel, so it must not prune it.
+    for (const w of this.windows) if (w.nodeId === nodeId) w.touch(channelId);
     let set = this.owners.get(channelId);
     if (!set) {
       set = new Set();
@@ -180,6 +249,21 @@ export class EventDispatcher implements TelephonyEvents {
   }
 
   // ------------------------------------------------------------------------------------------
+
+  /** Records, at arrival, which channels an event touches, for open resync windows of its node. */
+  private note(ev: AnyEvent): void {
+    const e = ev as { channel?: Channel; peer?: Channel };
+    for (const w of this.windows) {
+      if (w.nodeId !== ev.nodeId) continue;
+      if (e.peer && typeof e.peer.id === 'string') w.touch(e.peer.id);
+      if (!e.channel || typeof e.channel.id !== 'string') continue;
+      const t = w.touch(e.channel.id);
+      t.channel = e.channel;
+      if (ev.type === 'StasisStart') t.stasis = 'entered';
+      else if (ev.type === 'StasisEnd') t.stasis = 'left';
+      else if (ev.type === 'ChannelDestroyed' || ev.type === 'ChannelHangupRequest') t.destroyed = true;
+    }
+  }
 
   private track(ev: AnyEvent): void {
     if (ev.type === 'StasisStart') {

@@ -54,8 +54,10 @@ async function eventServer(): Promise<{ url: string; wss: WebSocketServer; socke
 
 const chan = (id: string): Channel => ({
   id, name: `PJSIP/trunk-${id}`, state: 'Ring', caller: { name: '', number: '+8613800138000' }, connected: { name: '', number: '' },
-  accountcode: '', dialplan: { context: 'from-trunk', exten: '12345', priority: 2 }, creationtime: '', language: 'en',
+  accountcode: '', dialplan: { context: 'from-trunk', exten: '12345', priority: 2, app_name: 'Stasis', app_data: 'hotline,inbound' }, creationtime: '', language: 'en',
 });
+// An agent-to-agent call in [agents]: GET /channels lists it, but it is not in our app.
+const foreign = (id: string): Channel => ({ ...chan(id), name: `PJSIP/agent1001-${id}`, dialplan: { context: 'agents', exten: '1002', priority: 1, app_name: 'Dial', app_data: 'PJSIP/agent1002' } });
 
 async function waitFor<T>(fn: () => T | undefined | null | false, ms = 3000): Promise<T> {
   const t0 = Date.now();
@@ -93,11 +95,12 @@ async function setup(): Promise<{ mgr: AriManager; transport: ScriptedTransport;
 describe('AriManager with fakes', () => {
   it('registers the app on the socket, resyncs on connect, and tags events with the node id', async () => {
     const { mgr, transport, srv, resyncs } = await setup();
-    transport.channels = [chan('c1')];
+    transport.channels = [chan('c1'), foreign('x1')];
     await mgr.start();
     expect(srv.queries[0]).toBe('/ari/events?app=hotline&api_key=u:p%20w');
-    expect(resyncs).toEqual([expect.objectContaining({ nodeId: 'n1', reason: 'connect', channels: [chan('c1')], restarted: false })]);
+    expect(resyncs).toEqual([expect.objectContaining({ nodeId: 'n1', reason: 'connect', channels: [chan('c1'), foreign('x1')], appChannels: [chan('c1')], restarted: false })]);
     expect(mgr.nodeOfChannel('c1')).toBe('n1');
+    expect(mgr.nodeOfChannel('x1')).toBeUndefined();
     const got: string[] = [];
     mgr.on('StasisStart', (e) => { got.push(`${e.nodeId}/${e.channel.id}/${e.args.join(',')}`); });
     srv.sockets[0]?.send(JSON.stringify({ type: 'StasisStart', timestamp: '', application: 'hotline', args: ['inbound'], channel: chan('c2') }));

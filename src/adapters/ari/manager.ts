@@ -37,6 +37,8 @@ export interface ManagerDeps {
 
 interface NodeEntry {
   readonly node: AriNodeImpl;
+  /** Stasis apps this node's socket registers. */
+  readonly apps: readonly string[];
   readonly connection: AriConnection;
   readonly transport: AriTransport;
   startupTime: string | undefined;
@@ -79,7 +81,7 @@ export class AriManager implements TelephonyPort {
         own: (channelId) => this.dispatcher.own(channelId, n.id),
         disown: (channelId) => this.dispatcher.forget(n.id, channelId),
       }, () => connection.health(), nodeLog);
-      this.entries.set(n.id, { node, transport, connection, startupTime: undefined });
+      this.entries.set(n.id, { node, apps, transport, connection, startupTime: undefined });
     }
   }
 
@@ -188,16 +190,26 @@ export class AriManager implements TelephonyPort {
     const entry = this.entries.get(nodeId);
     if (!entry) return;
     const { node } = entry;
-    await node.restoreSubscriptions();
-    const info = await node.asterisk.info().catch((err: unknown) => {
-      this.log.debug({ err, nodeId: node.id }, 'asterisk info unavailable');
-      return undefined;
-    });
-    const [channels, bridges] = await Promise.all([node.channels.list(), node.bridges.list()]);
-    const startupTime = info?.status?.startup_time;
-    const restarted = entry.startupTime !== undefined && startupTime !== undefined && startupTime !== entry.startupTime;
-    if (startupTime !== undefined) entry.startupTime = startupTime;
-    this.log.info({ nodeId: node.id, reason, channels: channels.length, bridges: bridges.length, restarted }, 'ARI resync');
-    this.dispatcher.resync({ nodeId: node.id, reason, channels, bridges, startupTime, restarted, at: new Date().toISOString() });
+    // Opened before any request: events of the new socket that arrive while we list are newer
+    // than (or as new as) the listing, and must win over it.
+    const window = this.dispatcher.beginResync(nodeId);
+    try {
+      await node.restoreSubscriptions();
+      const info = await node.asterisk.info().catch((err: unknown) => {
+        this.log.debug({ err, nodeId: node.id }, 'asterisk info unavailable');
+        return undefined;
+      });
+      const [channels, bridges] = await Promise.all([node.channels.list(), node.bridges.list()]);
+      const startupTime = info?.status?.startup_time;
+      const restarted = entry.startupTime !== undefined && startupTime !== undefined && startupTime !== entry.startupTime;
+      if (startupTime !== undefined) entry.startupTime = startupTime;
+      const snapshot = this.dispatcher.resync(
+        { nodeId: node.id, reason, channels, bridges, startupTime, restarted, at: new Date().toISOString() },
+        { apps: entry.apps, window },
+      );
+      this.log.info({ nodeId: node.id, reason, channels: snapshot.channels.length, ours: snapshot.appChannels.length, bridges: bridges.length, restarted }, 'ARI resync');
+    } finally {
+      this.dispatcher.endResync(window);
+    }
   }
 }

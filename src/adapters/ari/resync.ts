@@ -6,6 +6,7 @@ export function toLiveNodeState(snapshot: ResyncSnapshot): LiveNodeState {
   return {
     nodeId: snapshot.nodeId,
     channelIds: snapshot.channels.map((c) => c.id),
+    appChannelIds: snapshot.appChannels.map((c) => c.id),
     bridges: new Map(snapshot.bridges.map((b) => [b.id, b.channels])),
     restarted: snapshot.restarted,
   };

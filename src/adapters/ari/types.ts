@@ -243,7 +243,21 @@ export interface NodeHealth {
 export interface ResyncSnapshot {
   readonly nodeId: string;
   readonly reason: 'connect' | 'reconnect';
+  /**
+   * Every live channel of the node (GET /channels lists them all: agent-to-agent calls, dialplan
+   * legs, MOH announcers, bridge recorders…). Use it to tell whether a leg of a known call is
+   * still there, e.g. a caller in the dialplan between two Stasis visits.
+   */
   readonly channels: readonly Channel[];
+  /**
+   * The channels that are ours: in one of this node's Stasis apps (`dialplan.app_name` "Stasis",
+   * `app_data` starting with the app name), or legs we originated/created/snooped that have not
+   * entered Stasis yet (still ringing; known by our own ids). Only these can be orphans.
+   * Both lists are corrected by the events that arrived while the listing was under way: a
+   * channel destroyed or hung up meanwhile is left out, one that entered or left Stasis meanwhile
+   * is counted as the event says.
+   */
+  readonly appChannels: readonly Channel[];
   readonly bridges: readonly Bridge[];
   /** Asterisk's startup time; `restarted` is true when it changed since the previous connect. */
   readonly startupTime: string | undefined;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { reconcileNode, type KnownCall, type LiveNodeState } from './reconcile.js';
+import { inStasisApp, reconcileNode, type KnownCall, type LiveNodeState } from './reconcile.js';
 
-const live = (channelIds: string[], bridges: Record<string, string[]> = {}, restarted = false): LiveNodeState => ({
-  nodeId: 'ast1', channelIds, bridges: new Map(Object.entries(bridges)), restarted,
+const live = (channelIds: string[], bridges: Record<string, string[]> = {}, restarted = false, appChannelIds = channelIds): LiveNodeState => ({
+  nodeId: 'ast1', channelIds, appChannelIds, bridges: new Map(Object.entries(bridges)), restarted,
 });
 const call = (callId: string, channelIds: string[], bridgeIds: string[] = [], nodeId = 'ast1'): KnownCall => ({ callId, nodeId, channelIds, bridgeIds });
 
@@ -37,6 +37,29 @@ describe('reconcileNode', () => {
     const r = reconcileNode(live(['c1'], {}, true), [call('old', ['c1'])]);
     expect(r.calls).toEqual([{ kind: 'vanished', callId: 'old', cause: 'asterisk_restarted' }]);
     expect(r.orphanChannels).toEqual([]);
+  });
+
+  it('counts only our channels as orphans, but any live channel as a present leg', () => {
+    // GET /channels lists all of them: an agent-to-agent call, a MOH announcer, a bridge recorder,
+    // and our caller who is in the dialplan between two Stasis visits (continueInDialplan).
+    const r = reconcileNode(
+      live(['c1', 'agent-a', 'agent-b', 'announcer', 'recorder', 'c2'], {}, false, ['c1']),
+      [call('in-dialplan', ['c2'])],
+    );
+    expect(r.orphanChannels).toEqual(['c1']);
+    expect(r.calls).toEqual([{ kind: 'intact', callId: 'in-dialplan', missingBridges: [] }]);
+  });
+
+  it('tells Stasis channels of our app from the dialplan fields Asterisk reports', () => {
+    // Values as in the recorded traces.
+    expect(inStasisApp({ app_name: 'Stasis', app_data: 'hotline,inbound' }, ['hotline'])).toBe(true);
+    expect(inStasisApp({ app_name: 'Stasis', app_data: 'hotline' }, ['hotline'])).toBe(true);
+    expect(inStasisApp({ app_name: 'AppDial2', app_data: '(Outgoing Line)' }, ['hotline'])).toBe(false);
+    expect(inStasisApp({ app_name: '', app_data: '' }, ['hotline'])).toBe(false);
+    expect(inStasisApp({ app_name: 'Stasis', app_data: 'hotline2,x' }, ['hotline'])).toBe(false);
+    expect(inStasisApp({ app_name: 'Stasis', app_data: 'other,hotline' }, ['hotline', 'other'])).toBe(true);
+    expect(inStasisApp({ app_name: 'Dial', app_data: 'PJSIP/agent1002' }, ['hotline'])).toBe(false);
+    expect(inStasisApp(undefined, ['hotline'])).toBe(false);
   });
 
   it('ignores calls of other nodes', () => {

@@ -2,8 +2,9 @@
  * After an ARI (re)connect, Asterisk's live channels and bridges are compared with the calls we
  * have rows for. Asterisk does not buffer events while the app is away, so this diff is the only
  * way to learn what happened meanwhile: which calls are intact, which lost a leg (e.g. the agent
- * hung up), which vanished entirely (caller left, or Asterisk restarted), and which channels sit in
- * Stasis with no call row (orphans to adopt or hang up). Pure: the call layer acts on the result.
+ * hung up), which vanished entirely (caller left, or Asterisk restarted), and which of our channels
+ * (in our Stasis app) have no call row (orphans to adopt or hang up). Pure: the call layer acts on
+ * the result.
  */
 
 /** What the call layer knows of one call on one node. */
@@ -16,10 +17,32 @@ export interface KnownCall {
   readonly bridgeIds: readonly string[];
 }
 
+/**
+ * Whether a channel is in one of our Stasis applications, from its `dialplan` fields. In the
+ * recorded Asterisk 23.4.1 traces a channel in Stasis reports `app_name: "Stasis"` and
+ * `app_data: "hotline,inbound"` (or just `"hotline"` when entered without arguments); an
+ * originated leg still ringing reports `AppDial2` / `(Outgoing Line)`, a created one `""`.
+ * GET /channels lists every channel of the node (agent-to-agent calls in [agents], dialplan legs,
+ * MOH announcers, bridge recorders), so this is how ours are told apart.
+ */
+export function inStasisApp(dialplan: { readonly app_name?: string; readonly app_data?: string } | undefined, apps: readonly string[]): boolean {
+  if (dialplan?.app_name !== 'Stasis') return false;
+  const app = (dialplan.app_data ?? '').split(',')[0]?.trim();
+  return app !== undefined && apps.includes(app);
+}
+
 /** What Asterisk reported for one node (the adapter's resync snapshot, reduced to ids). */
 export interface LiveNodeState {
   readonly nodeId: string;
+  /** Every live channel of the node: a call's leg counts as present when listed here. */
   readonly channelIds: readonly string[];
+  /**
+   * The channels that are ours: in our Stasis application, or legs we originated that have not
+   * entered it yet. Only these can be orphans; other channels (agents calling each other,
+   * announcers, recorders) are none of our business. `toLiveNodeState` fills it from the
+   * adapter's snapshot. Absent: every live channel counts as ours (the old behaviour; avoid).
+   */
+  readonly appChannelIds?: readonly string[];
   /** Bridge id → the channel ids in it. */
   readonly bridges: ReadonlyMap<string, readonly string[]>;
   /** True when Asterisk restarted since we last saw it: nothing of before survived. */
@@ -34,7 +57,7 @@ export type CallReconciliation =
 export interface ReconcileResult {
   readonly nodeId: string;
   readonly calls: readonly CallReconciliation[];
-  /** Live channels no call row claims. */
+  /** Our live channels (in our Stasis app, or originated by us) that no call row claims. */
   readonly orphanChannels: readonly string[];
   /** Live bridges no call row claims (left over from a crash; safe to destroy when empty). */
   readonly orphanBridges: readonly string[];
@@ -63,7 +86,7 @@ export function reconcileNode(live: LiveNodeState, known: readonly KnownCall[]):
   return {
     nodeId: live.nodeId,
     calls,
-    orphanChannels: live.channelIds.filter((c) => !claimedChannels.has(c)),
+    orphanChannels: (live.appChannelIds ?? live.channelIds).filter((c) => !claimedChannels.has(c)),
     orphanBridges: [...live.bridges.keys()].filter((b) => !claimedBridges.has(b)),
   };
 }
