@@ -35,17 +35,18 @@ async function build(modules: ModuleFactory[]): Promise<{ hotline: Hotline; sql:
 
 describe('in-process events across start-up and shutdown', () => {
   it('subscribes every module before the relay publishes anything', async () => {
-    let hotline: Hotline | undefined;
+    const ref: { hotline?: Hotline } = {};
     let relayRunningWhenSubscribing: boolean | undefined;
     const seen: string[] = [];
     const probe: ModuleFactory = (ctx) => ({
       name: 'probe',
       async start() {
-        relayRunningWhenSubscribing = hotline!.events.relay.status().running;
+        relayRunningWhenSubscribing = ref.hotline!.events.relay.status().running;
         await ctx.subscriber.subscribe('probe', 'hotline.user.>', async (e) => void seen.push(e.type));
       },
     });
-    ({ hotline } = await build([probe]));
+    const { hotline } = await build([probe]);
+    ref.hotline = hotline;
     await hotline.start();
     expect(relayRunningWhenSubscribing).toBe(false);
     // The bootstrap admin was created while building, before any module started: still delivered.
