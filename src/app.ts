@@ -134,7 +134,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
   // Telephony: ARI controls calls, AMI observes registrations and SIP security. Both are off
   // until configured; neither makes the instance unready (tickets and the API keep working).
   const ari = config.ari.nodes.length
-    ? createTelephony({ nodes: config.ari.nodes, app: config.ari.app, requestTimeoutMs: config.ari.requestTimeoutMs, transport: config.ari.transport }, logger)
+    ? createTelephony({ nodes: config.ari.nodes, app: config.ari.app, requestTimeoutMs: config.ari.requestTimeoutMs, transport: config.ari.transport, idleSocketMs: config.ari.idleSocketMs }, logger)
     : undefined;
   const ami = config.ami.host
     ? createAmiAdapter({

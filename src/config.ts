@@ -56,6 +56,8 @@ export interface Config {
     readonly app: string;
     readonly requestTimeoutMs: number;
     readonly transport: 'keepalive' | 'ari-client';
+    /** Idle pooled sockets are closed after this (below Asterisk's http.conf session_keep_alive). */
+    readonly idleSocketMs: number;
   };
   readonly ami: {
     readonly host: string | undefined;
@@ -222,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
       app: str(env, 'ARI_APP', 'hotline'),
       requestTimeoutMs: int(env, 'ARI_REQUEST_TIMEOUT_MS', 5000, 100, 120_000),
       transport: oneOf(env, 'ARI_TRANSPORT', ['keepalive', 'ari-client'], 'keepalive'),
+      idleSocketMs: int(env, 'ARI_IDLE_SOCKET_MS', 10_000, 100, 600_000),
     },
     ami: {
       host: amiHost,

@@ -31,6 +31,8 @@ export class AriServer {
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<Socket>();
+  /** Connections closed at once because `sessionLimit` sessions were open. */
+  refusedSessions = 0;
   private readonly webSockets = new Set<WebSocket>();
   private delay: { ms: number; match?: DelayMatch; phase: DelayPhase } | null = null;
   private down = false;
@@ -42,6 +44,8 @@ export class AriServer {
     private readonly m: AsteriskModel,
     private readonly username: string,
     private readonly password: string,
+    /** http.conf `sessionlimit`: concurrent HTTP sessions (kept-alive and WebSocket ones count). Unset: no limit. */
+    private readonly sessionLimit?: number,
   ) {
     this.server = createServer((req, res) => this.onRequest(req, res));
     // http.conf session_keep_alive defaults to 15 s.
@@ -51,6 +55,14 @@ export class AriServer {
       this.lastError = e;
     });
     this.server.on('connection', (s: Socket) => {
+      // Asterisk's http.c checks the count when a session starts and, over the limit, logs
+      // "HTTP session count exceeded" and closes the connection without reading or answering.
+      // (ari-client never calls back for such a request: the traces' requests that "hung".)
+      if (this.sessionLimit !== undefined && this.sockets.size >= this.sessionLimit) {
+        this.refusedSessions++;
+        s.destroy();
+        return;
+      }
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });

@@ -28,7 +28,7 @@ export class FakeAsterisk {
       dialplan: opts.dialplan ?? DEFAULT_DIALPLAN,
       endpoints: opts.endpoints ?? DEFAULT_ENDPOINTS,
     });
-    this.server = new AriServer(this.model, this.username, this.password);
+    this.server = new AriServer(this.model, this.username, this.password, opts.sessionLimit);
   }
 
   /** @internal */
@@ -43,6 +43,11 @@ export class FakeAsterisk {
 
   get port(): number {
     return this.server.port;
+  }
+
+  /** Connections closed at once because `sessionLimit` HTTP sessions were open. */
+  get refusedSessions(): number {
+    return this.server.refusedSessions;
   }
 
   /** Every REST request and WebSocket upgrade, with its final status. */

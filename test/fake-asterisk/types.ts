@@ -96,6 +96,8 @@ export interface FakeAsteriskOptions {
   dialplan?: Dialplan;
   /** Initial endpoints; default PJSIP/trunk, PJSIP/emergency, PJSIP/agent1001, PJSIP/agent1002 answering. */
   endpoints?: Record<string, EndpointBehaviour>;
+  /** http.conf `sessionlimit` (Asterisk's default is 100; the shipped http.conf has 1000). Default: no limit. */
+  sessionLimit?: number;
 }
 
 export interface InboundCallOptions {

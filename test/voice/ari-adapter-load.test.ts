@@ -164,3 +164,69 @@ describe('ARI adapter under load', () => {
     b.hangup(cb);
   });
 });
+
+describe('http.conf sessionlimit', () => {
+  const ping = (tel: AriManager & TelephonyPort) => tel.node('n1').asterisk.ping();
+
+  it('the keep-alive transport with maxSockets under the limit survives a burst; ari-client over it times out at the deadline', async () => {
+    // Asterisk's default is 100; a small one keeps the burst small. The event WebSocket is a session too.
+    const limit = 20;
+    const fake = await startFakeAsterisk({ sessionLimit: limit });
+    cleanups.push(() => fake.close());
+    const pooled = createTelephony({ nodes: [{ id: 'n1', url: fake.url, username: fake.username, password: fake.password }], app: 'hotline', requestTimeoutMs: 2000, maxSockets: 8 }, log);
+    await pooled.start();
+    cleanups.push(() => pooled.stop());
+    expect(pooled.health()[0]?.state).toBe('connected');
+    const burst = await Promise.allSettled(Array.from({ length: 300 }, () => ping(pooled)));
+    expect(burst.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(fake.refusedSessions).toBe(0);
+    await pooled.stop();
+
+    // ari-client opens a connection per request: a burst runs past the limit. The refused ones
+    // are never answered and ari-client never calls back; only our deadline ends them.
+    const deadline = 800;
+    const lib = createTelephony({ nodes: [{ id: 'n1', url: fake.url, username: fake.username, password: fake.password }], app: 'hotline', requestTimeoutMs: deadline, transport: 'ari-client' }, log);
+    await lib.start();
+    cleanups.push(() => lib.stop());
+    expect(lib.health()[0]?.state).toBe('connected');
+    const results = await Promise.allSettled(Array.from({ length: 200 }, () => ping(lib)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(fake.refusedSessions).toBeGreaterThan(0);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(new Set(failed.map((r) => (r.reason as { code?: string }).code))).toEqual(new Set(['ari_timeout']));
+    // Nothing hangs: every request settled (the failed ones by their deadline), none is left in flight.
+    expect(lib.stats().inFlight).toBe(0);
+  }, 30_000);
+});
+
+describe('ari-client transport with several nodes', () => {
+  it('connects two nodes with different accounts at once and sends each request with its node\'s account', async () => {
+    // swagger-client keeps one process-wide credential registry, and ari-client sets it on connect.
+    const a = await startFakeAsterisk({ username: 'hotline-a', password: 'secret-a' });
+    const b = await startFakeAsterisk({ username: 'hotline-b', password: 'secret-b' });
+    cleanups.push(async () => { await a.close(); await b.close(); });
+    const tel = createTelephony({
+      nodes: [
+        { id: 'ast-a', url: a.url, username: a.username, password: a.password },
+        { id: 'ast-b', url: b.url, username: b.username, password: b.password },
+      ],
+      app: 'hotline', requestTimeoutMs: 3000, transport: 'ari-client', backoff: { initialMs: 5, maxMs: 40 },
+    }, log);
+    await tel.start(); // both prepare() calls run concurrently
+    cleanups.push(() => tel.stop());
+    expect(tel.health().map((h) => [h.nodeId, h.state])).toEqual([['ast-a', 'connected'], ['ast-b', 'connected']]);
+    const sends = Array.from({ length: 40 }, (_, i) => tel.node(i % 2 === 0 ? 'ast-a' : 'ast-b').channels.list());
+    await expect(Promise.all(sends)).resolves.toHaveLength(40);
+    const ca = await a.inboundCall({ callerNumber: '+8613800000001' });
+    const cb = await b.inboundCall({ callerNumber: '+8613800000002' });
+    await Promise.all([tel.node('ast-a').channels.answer(ca), tel.node('ast-b').channels.answer(cb)]);
+    // No request was turned away for the other node's credentials: the one 401 per node is
+    // ari-client's reachability probe, which sends none (the traces show it too). One connect each.
+    for (const fake of [a, b]) {
+      expect(fake.requests.filter((r) => r.status === 401).map((r) => r.path)).toEqual(['/ari/api-docs/resources.json']);
+      expect(fake.requests.filter((r) => r.path === '/ari/events' && r.status === 101)).toHaveLength(1);
+    }
+    expect(a.channels().find((c) => c.id === ca)?.state).toBe('Up');
+    expect(b.channels().find((c) => c.id === cb)?.state).toBe('Up');
+  });
+});

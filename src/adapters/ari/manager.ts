@@ -66,7 +66,10 @@ export class AriManager implements TelephonyPort {
     for (const n of settings.nodes) {
       if (this.entries.has(n.id)) throw new ValidationError(`duplicate ARI node id ${n.id}`, undefined, 'ari_duplicate_node');
       const apps = n.apps?.length ? n.apps : [settings.app];
-      const transport = factory(kind, { nodeId: n.id, url: n.url, username: n.username, password: n.password, timeoutMs, maxSockets: settings.maxSockets ?? 64 });
+      const transport = factory(kind, {
+        nodeId: n.id, url: n.url, username: n.username, password: n.password, timeoutMs, maxSockets: settings.maxSockets ?? 64,
+        ...(settings.idleSocketMs !== undefined ? { idleSocketMs: settings.idleSocketMs } : {}),
+      });
       const nodeLog = log.child({ nodeId: n.id });
       const connection = new AriConnection({
         nodeId: n.id, url: n.url, username: n.username, password: n.password, apps, transport, backoff,

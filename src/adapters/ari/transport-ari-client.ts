@@ -19,28 +19,65 @@ import type { AriRequest, AriTransport, TransportOptions, TransportStats } from 
 interface SwaggerResponse { status?: number; data?: unknown }
 type SwaggerOperation = (options: Record<string, unknown>, ok: (r: SwaggerResponse) => void, fail: (r: unknown) => void) => void;
 interface SwaggerApis { apis: Record<string, Record<string, unknown> | undefined> }
-interface SwaggerAuthorizations { add(name: string, auth: unknown): void }
+interface SwaggerAuthorizations {
+  readonly authz: Record<string, unknown>;
+  add(name: string, auth: unknown): void;
+  remove(name: string): boolean;
+}
+interface SwaggerHttpObject { url: string; headers: Record<string, string> }
 interface SwaggerModule {
   authorizations: SwaggerAuthorizations;
-  PasswordAuthorization: new (name: string, username: string, password: string) => unknown;
 }
 
 // The very swagger-client instance ari-client uses (resolved from ari-client's own location).
 const requireFromAriClient = createRequire(createRequire(import.meta.url).resolve('ari-client'));
 const swagger = requireFromAriClient('swagger-client') as SwaggerModule;
 
+/**
+ * swagger-client applies every authorization in one process-wide registry to every request, and
+ * ari-client's connect() puts its node's credentials there under `basic-auth`, then loads the
+ * swagger documents asynchronously. With several nodes (several accounts) connecting at once,
+ * one node's documents were fetched with another's credentials (401, a failed connect). This
+ * registry entry runs after `basic-auth` and sets the Authorization header by the request's
+ * host:port, so each request carries its own node's account whatever ari-client set last.
+ */
+const credentialsByHost = new Map<string, string>();
+const ROUTER = 'hotline-node-credentials';
+const router = {
+  apply(obj: SwaggerHttpObject): boolean {
+    let host: string | undefined;
+    try {
+      host = new URL(obj.url).host.toLowerCase();
+    } catch {
+      return true;
+    }
+    const header = credentialsByHost.get(host);
+    if (header) obj.headers.Authorization = header;
+    return true;
+  },
+};
+function installRouter(): void {
+  // Registry order is insertion order: keep ours after ari-client's `basic-auth`.
+  if (!('basic-auth' in swagger.authorizations.authz)) swagger.authorizations.add('basic-auth', { apply: () => true });
+  const keys = Object.keys(swagger.authorizations.authz);
+  if (keys[keys.length - 1] !== ROUTER) {
+    swagger.authorizations.remove(ROUTER);
+    swagger.authorizations.add(ROUTER, router);
+  }
+}
+
 export class AriClientTransport implements AriTransport {
   readonly kind = 'ari-client' as const;
   private swaggerApi: SwaggerApis | undefined;
-  private readonly auth: unknown;
   private inFlight = 0;
 
   constructor(private readonly opts: TransportOptions) {
-    this.auth = new swagger.PasswordAuthorization(new URL(opts.url).hostname, opts.username, opts.password);
+    credentialsByHost.set(new URL(opts.url).host.toLowerCase(), `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`);
   }
 
   async prepare(): Promise<void> {
     const { nodeId, url, username, password, timeoutMs } = this.opts;
+    installRouter();
     // Loading 13 documents takes longer than one request; allow a few deadlines' worth.
     const loadMs = timeoutMs * 3;
     let timer: { clear(): void } | undefined;
@@ -104,9 +141,7 @@ export class AriClientTransport implements AriTransport {
         reject(new AriHttpError(nodeId, name, status, ariMessageFrom(text((r as SwaggerResponse).data))));
       });
       try {
-        // swagger-client keeps credentials in one process-wide registry; set this node's right
-        // before the (synchronous) header building so several nodes may use different accounts.
-        swagger.authorizations.add('basic-auth', this.auth);
+        installRouter();
         (op as SwaggerOperation)(options, ok, fail);
       } catch (err) {
         finish(() => reject(err instanceof Error ? err : new TypeError(`${name}: ${String(err)}`)));

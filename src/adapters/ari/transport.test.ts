@@ -3,7 +3,7 @@
  * (what matters here is HTTP behaviour, not ARI semantics).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TimeoutError, UnavailableError } from '../../domain/errors.js';
 import { AriHttpError } from './errors.js';
@@ -38,8 +38,8 @@ afterEach(async () => {
   while (closers.length) await closers.pop()?.();
 });
 
-function transport(url: string, timeoutMs = 1000, maxSockets = 4): KeepAliveTransport {
-  const t = new KeepAliveTransport({ nodeId: 'n1', url, username: 'hotline', password: 's3cret', timeoutMs, maxSockets });
+function transport(url: string, timeoutMs = 1000, maxSockets = 4, idleSocketMs?: number): KeepAliveTransport {
+  const t = new KeepAliveTransport({ nodeId: 'n1', url, username: 'hotline', password: 's3cret', timeoutMs, maxSockets, ...(idleSocketMs !== undefined ? { idleSocketMs } : {}) });
   closers.push(() => t.close());
   return t;
 }
@@ -119,5 +119,90 @@ describe('KeepAliveTransport', () => {
     const err = await transport(url).send(answer).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnavailableError);
     expect(err).toMatchObject({ code: 'ari_unavailable' });
+  });
+});
+
+/**
+ * A raw HTTP/1.1 server that answers keep-alive requests and can close a connection the moment a
+ * request arrives on it, as Asterisk does when its session_keep_alive wait ends just as we reuse
+ * the socket (main/http.c closes without reading or answering).
+ */
+async function rawServer(onRequest: (conn: number, nth: number, socket: net.Socket) => 'answer' | 'close' | 'partial'): Promise<{ url: string; connections: () => number; answered: string[]; close(): Promise<void> }> {
+  let connections = 0;
+  const answered: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const srv = net.createServer((socket) => {
+    const conn = ++connections;
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    let buf = '';
+    let nth = 0;
+    socket.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('latin1');
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = buf.slice(0, end);
+        const length = Number(/content-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (buf.length < end + 4 + length) return;
+        buf = buf.slice(end + 4 + length);
+        const what = onRequest(conn, ++nth, socket);
+        if (what === 'close') { socket.destroy(); return; }
+        if (what === 'partial') { socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n{"id"'); socket.destroy(); return; }
+        answered.push(`${conn}:${head.split(' ')[0] ?? ''}`);
+        socket.write('HTTP/1.1 204 No Content\r\nConnection: keep-alive\r\n\r\n');
+      }
+    });
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(srv.address() as AddressInfo).port}`,
+    connections: () => connections,
+    answered,
+    close: () => new Promise<void>((r) => { for (const so of sockets) so.destroy(); srv.close(() => r()); }),
+  };
+}
+
+const dtmf: AriRequest = { resource: 'channels', operation: 'sendDTMF', method: 'POST', path: '/channels/{channelId}/dtmf', pathParams: { channelId: 'c1' }, query: { dtmf: '1' }, response: 'void' };
+
+describe('KeepAliveTransport and idle keep-alive sockets', () => {
+  it('closes pooled sockets it has not used for idleSocketMs (below Asterisk\'s session_keep_alive)', async () => {
+    const srv = await server((_req, res) => { res.writeHead(204); res.end(); });
+    closers.push(() => srv.close());
+    const t = transport(srv.url, 1000, 4, 50);
+    await t.send(answer);
+    expect(t.stats().sockets).toBe(1);
+    for (let i = 0; i < 200 && t.stats().sockets !== 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(t.stats().sockets).toBe(0);
+  });
+
+  it('repeats a POST once on a fresh socket when the pooled one is closed before any answer', async () => {
+    // Connection 1 answers its first request, then closes as the second one arrives.
+    const srv = await rawServer((conn, nth) => (conn === 1 && nth === 2 ? 'close' : 'answer'));
+    closers.push(() => srv.close());
+    const t = transport(srv.url, 1000, 1, 60_000);
+    await t.send(dtmf);
+    await expect(t.send(dtmf)).resolves.toBeUndefined();
+    // Sent twice on the wire, carried out once: the first copy was never read.
+    expect(srv.answered).toEqual(['1:POST', '2:POST']);
+    expect(srv.connections()).toBe(2);
+    expect(t.stats()).toMatchObject({ retried: 1, inFlight: 0 });
+  });
+
+  it('does not repeat a request whose fresh socket fails, nor one whose answer had begun', async () => {
+    const refuses = await rawServer(() => 'close');
+    closers.push(() => refuses.close());
+    const err = await transport(refuses.url).send(dtmf).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ari_unavailable' });
+    expect(refuses.connections()).toBe(1);
+
+    const cut = await rawServer((conn, nth) => (conn === 1 && nth === 2 ? 'partial' : 'answer'));
+    closers.push(() => cut.close());
+    const t = transport(cut.url, 1000, 1, 60_000);
+    await t.send(dtmf);
+    await expect(t.send(dtmf)).rejects.toBeInstanceOf(Error);
+    expect(cut.connections()).toBe(1);
+    expect(t.stats().retried).toBe(0);
   });
 });

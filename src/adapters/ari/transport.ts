@@ -27,6 +27,8 @@ export interface TransportStats {
   readonly inFlight: number;
   /** Open TCP sockets (keep-alive transport only). */
   readonly sockets?: number;
+  /** Requests repeated on a fresh socket after a pooled one was closed under them (keep-alive only). */
+  readonly retried?: number;
 }
 
 export interface AriTransport {
@@ -47,6 +49,13 @@ export interface TransportOptions {
   readonly password: string;
   readonly timeoutMs: number;
   readonly maxSockets: number;
+  /**
+   * Keep-alive transport: close a pooled socket after this long unused (default 10 s). Must stay
+   * below Asterisk's http.conf `session_keep_alive` (default 15 s, "the number of milliseconds to
+   * wait for the next HTTP request over a persistent connection"), so we drop idle sockets before
+   * Asterisk does and rarely send on one it is closing.
+   */
+  readonly idleSocketMs?: number;
 }
 
 export const opName = (req: AriRequest): string => `${req.resource}.${req.operation}`;

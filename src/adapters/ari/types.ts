@@ -337,6 +337,8 @@ export interface AriSettings {
   readonly backoff?: Partial<BackoffSettings>;
   /** Sockets per node for the keep-alive transport (default 64). */
   readonly maxSockets?: number;
+  /** Keep-alive transport: close a socket unused this long (default 10 s; keep it below http.conf session_keep_alive, 15 s). */
+  readonly idleSocketMs?: number;
   /** WebSocket ping interval; a missing pong within it closes the socket (default 10000). */
   readonly heartbeatMs?: number;
   /** After this long without a connection the node reports `down` (still retrying; default 30000). */
