@@ -28,6 +28,7 @@ import {
 } from '../../src/domain/telephony/asterisk-contract.js';
 import { ValidationError } from '../../src/domain/errors.js';
 import { AMI_ACTIONS_USED } from '../../src/adapters/ami/index.js';
+import { DEFAULT_IDLE_SOCKET_MS } from '../../src/adapters/ari/index.js';
 import { parsePermissions, permits } from '../fake-asterisk/ami-privileges.js';
 import {
   ConfError,
@@ -514,6 +515,8 @@ describe('docker/asterisk: ARI, HTTP, AMI, modules', () => {
     const general = section(http, 'general');
     expect(value(general, 'enabled')).toBe('yes');
     expect(Number(value(general, 'sessionlimit'))).toBeGreaterThanOrEqual(1000);
+    // The service closes idle pooled connections first, so it never sends on one Asterisk is closing.
+    expect(Number(value(general, 'session_keep_alive'))).toBeGreaterThan(DEFAULT_IDLE_SOCKET_MS);
     expect(['0.0.0.0', '::', '[::]']).not.toContain(value(general, 'bindaddr'));
     expect(value(general, 'bindport')).toBe('8088');
   });

@@ -11,6 +11,7 @@ export type * from './models.js';
 export type * from './types.js';
 export { AriHttpError, isAriConflict, isAriNotFound } from './errors.js';
 export { AriManager, DEFAULT_TRANSPORT } from './manager.js';
+export { DEFAULT_IDLE_SOCKET_MS } from './transport-keepalive.js';
 export type { ManagerDeps } from './manager.js';
 export { backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 export { KeyedSerialQueue } from './serial-queue.js';

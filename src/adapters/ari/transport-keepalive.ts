@@ -27,6 +27,8 @@ import { deadline, fillPath, isUnreachable, opName, queryString } from './transp
 import type { AriRequest, AriTransport, TransportOptions, TransportStats } from './transport.js';
 
 const MAX_ERROR_BODY = 64 * 1024;
+/** Below Asterisk's default http.conf session_keep_alive (15 s). */
+export const DEFAULT_IDLE_SOCKET_MS = 10_000;
 
 export class KeepAliveTransport implements AriTransport {
   readonly kind = 'keepalive' as const;
@@ -43,7 +45,7 @@ export class KeepAliveTransport implements AriTransport {
     // idle timer (http.conf session_keep_alive). `timeout` closes a pooled socket idle that long
     // (Node's Agent destroys free sockets on their timeout; requests have their own deadline).
     this.agent = new Agent({
-      keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, scheduling: 'lifo', timeout: opts.idleSocketMs ?? 10_000,
+      keepAlive: true, maxSockets: opts.maxSockets, maxFreeSockets: opts.maxSockets, scheduling: 'lifo', timeout: opts.idleSocketMs ?? DEFAULT_IDLE_SOCKET_MS,
     });
     this.auth = `Basic ${Buffer.from(`${opts.username}:${opts.password}`).toString('base64')}`;
   }
