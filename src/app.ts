@@ -39,6 +39,7 @@ import { OutboxRelay } from './modules/events/outbox-relay.js';
 import { OutboxRepository } from './modules/events/outbox.repository.js';
 import { ManagedSubscriber } from './modules/events/subscriptions.js';
 import { healthRoutes } from './modules/health/health.routes.js';
+import { HealthRepository } from './modules/health/health.repository.js';
 import { HealthService } from './modules/health/health.service.js';
 import { FEATURE_MODULES } from './modules/index.js';
 import { telephonyModule } from './modules/telephony/telephony.module.js';
@@ -110,14 +111,14 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
   const audit = new AuditService(db.db, new AuditRepository());
   const auth = new AuthService(db.db, new AuthRepository(), outbox, {
     jwtSecret: opts.jwtSecret, sessionTtlSeconds: config.auth.sessionTtlSeconds, ...(opts.scrypt ? { scrypt: opts.scrypt } : {}),
-  }, clock, logger.child({ component: 'auth' }));
+  }, clock, logger.child({ component: 'auth' }), audit);
   const departments = new DepartmentsService(db.db, new DepartmentsRepository(), outbox);
 
   const health = new HealthService();
   health.register({
     name: 'postgres', required: true,
     check: async () => {
-      await db.pool.query('SELECT 1');
+      await new HealthRepository().ping(db.db);
       return { status: 'up', pool: { total: db.pool.totalCount, idle: db.pool.idleCount, waiting: db.pool.waitingCount } };
     },
   });

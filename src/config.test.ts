@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_TRANSPORT } from './adapters/ari/index.js';
 import { ConfigError, loadConfig } from './config.js';
 
 function fails(env: Record<string, string>): ConfigError {
@@ -72,6 +74,32 @@ describe('loadConfig', () => {
     [{ BOOTSTRAP_ADMIN_USER: 'a dmin!', BOOTSTRAP_ADMIN_PASSWORD: 'Sturdy-Passw0rd-1' }, 'BOOTSTRAP_ADMIN_USER', '3-64 characters'],
     [{ LOG_PRETTY: 'maybe' }, 'LOG_PRETTY', 'a boolean'],
     [{ HTTP_BODY_LIMIT_BYTES: '12.5' }, 'HTTP_BODY_LIMIT_BYTES', 'an integer'],
+    [{ HOST: '0.0.0.0:3000' }, 'HOST', 'an IP address or host name'],
+    [{ HOST: 'http://localhost' }, 'HOST', 'no port, scheme or path'],
+    [{ HOST: 'my host' }, 'HOST', 'an IP address or host name'],
+    [{ NATS_STREAM: 'HOTLINE.EVENTS' }, 'NATS_STREAM', 'a JetStream stream name'],
+    [{ NATS_STREAM: 'HOT>LINE' }, 'NATS_STREAM', 'a JetStream stream name'],
+    [{ NATS_STREAM: 'S'.repeat(33) }, 'NATS_STREAM', '1-32 letters'],
+    [{ NATS_SUBJECT_PREFIX: 'hotline.*' }, 'NATS_SUBJECT_PREFIX', 'no wildcards'],
+    [{ NATS_SUBJECT_PREFIX: 'hotline.' }, 'NATS_SUBJECT_PREFIX', 'separated by single dots'],
+    [{ NATS_SUBJECT_PREFIX: 'a..b' }, 'NATS_SUBJECT_PREFIX', 'separated by single dots'],
+    [{ NATS_SUBJECT_PREFIX: 'hot line' }, 'NATS_SUBJECT_PREFIX', 'no wildcards or spaces'],
+    [{ ARI_APP: 'hotline,extra' }, 'ARI_APP', 'a Stasis application name'],
+    [{ ARI_APP: 'hot/line' }, 'ARI_APP', 'a Stasis application name'],
+    [{ ARI_URL: 'http://a:8088,http://b:8088', ARI_USER: 'u', ARI_PASSWORD: 'p', ARI_NODE_IDS: 'a,a' }, 'ARI_NODE_IDS', 'distinct, non-empty ids'],
+    [{ ARI_URL: 'http://a:8088,http://b:8088', ARI_USER: 'u', ARI_PASSWORD: 'p', ARI_NODE_IDS: 'a,' }, 'ARI_NODE_IDS', 'distinct, non-empty ids'],
+    [{ ARI_URL: 'http://a:8088', ARI_USER: 'u', ARI_PASSWORD: 'p', ARI_NODE_IDS: 'ast 1' }, 'ARI_NODE_IDS', 'distinct, non-empty ids'],
+    [{ ARI_USER: 'hotline' }, 'ARI_URL', 'set when ARI_USER or ARI_PASSWORD is set'],
+    [{ ARI_PASSWORD: 'pw' }, 'ARI_URL', 'set when ARI_USER or ARI_PASSWORD is set'],
+    [{ AMI_USER: 'hotline' }, 'AMI_HOST', 'set when AMI_USER or AMI_PASSWORD is set'],
+    [{ AMI_PASSWORD: 'pw' }, 'AMI_HOST', 'set when AMI_USER or AMI_PASSWORD is set'],
+    [{ SIP_BLOCKLIST_FILE: '/var/lib/hotline/sip/pjsip-blocklist.conf' }, 'AMI_HOST', 'set when SIP_BLOCKLIST_FILE is set'],
+    [{ AMI_HOST: 'ast', AMI_USER: 'u', AMI_PASSWORD: 'p', SIP_BLOCKLIST_FILE: 'sip/blocklist.conf' }, 'SIP_BLOCKLIST_FILE', 'an absolute file path'],
+    [{ AMI_HOST: 'ast', AMI_USER: 'u', AMI_PASSWORD: 'p', SIP_BLOCKLIST_FILE: '/var/lib/hotline/sip/' }, 'SIP_BLOCKLIST_FILE', 'an absolute file path'],
+    [{ DATA_DIR: '~/hotline' }, 'DATA_DIR', '"~" is not expanded'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }, 'DATABASE_URL', 'set in production'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/h', LOG_PRETTY: 'true' }, 'LOG_PRETTY', 'false in production'],
+    [{ LOGIN_RATE_LIMIT_PER_ADDRESS_MAX: '0' }, 'LOGIN_RATE_LIMIT_PER_ADDRESS_MAX', 'an integer between 1'],
   ])('rejects %j naming %s', (env, variable, expected) => {
     const err = fails(env);
     expect(err.variable).toBe(variable);
@@ -84,6 +112,26 @@ describe('loadConfig', () => {
     expect(fails({ JWT_SECRET: 'tooshort-secret' }).message).not.toContain('tooshort-secret');
     expect(fails({ DATABASE_URL: 'mysql://user:hunter2@db/x' }).message).not.toContain('hunter2');
     expect(fails({ BOOTSTRAP_ADMIN_USER: 'admin', BOOTSTRAP_ADMIN_PASSWORD: 'weakling' }).message).not.toContain('weakling');
+  });
+
+  it('accepts the usual listen addresses, names and paths', () => {
+    for (const host of ['0.0.0.0', '::', '127.0.0.1', 'localhost', 'hotline-1.internal']) expect(loadConfig({ HOST: host }).host).toBe(host);
+    const c = loadConfig({
+      NATS_STREAM: 'HOTLINE_T1796178824278', NATS_SUBJECT_PREFIX: 'city.hotline', ARI_APP: 'hotline-2',
+      ARI_URL: 'http://a:8088,http://b:8088', ARI_USER: 'u', ARI_PASSWORD: 'p', ARI_NODE_IDS: 'ast-a, ast.b',
+      AMI_HOST: 'a', AMI_USER: 'u', AMI_PASSWORD: 'p', SIP_BLOCKLIST_FILE: '/var/lib/hotline/sip/../sip/blocklist.conf', DATA_DIR: 'data',
+    });
+    expect(c.nats).toMatchObject({ stream: 'HOTLINE_T1796178824278', subjectPrefix: 'city.hotline' });
+    expect(c.ari.nodes.map((n) => n.id)).toEqual(['ast-a', 'ast.b']);
+    expect(c.ami.security.blocklistFile).toBe('/var/lib/hotline/sip/blocklist.conf');
+    expect(path.isAbsolute(c.dataDir)).toBe(true);
+    expect(c.auth.loginRateLimit).toEqual({ max: 10, perAddressMax: 100, windowMs: 300_000 });
+  });
+
+  it('defaults ARI_TRANSPORT to the adapter\'s default', () => {
+    // config.ts keeps the literal: importing DEFAULT_TRANSPORT would load the ARI adapter (and
+    // ari-client) into every process that reads its configuration. This keeps the two equal.
+    expect(loadConfig({}).ari.transport).toBe(DEFAULT_TRANSPORT);
   });
 
   it('treats empty values as unset', () => {

@@ -80,7 +80,8 @@ export interface Config {
     /** Absent outside production: the server keeps a random secret in DATA_DIR. */
     readonly jwtSecret: string | undefined;
     readonly sessionTtlSeconds: number;
-    readonly loginRateLimit: { readonly max: number; readonly windowMs: number };
+    /** Per address and username (`max`), and per address whatever the username (`perAddressMax`). */
+    readonly loginRateLimit: { readonly max: number; readonly perAddressMax: number; readonly windowMs: number };
     readonly bootstrapAdmin: { readonly username: string; readonly password: string } | undefined;
   };
   readonly http: { readonly bodyLimitBytes: number; readonly trustProxy: boolean; readonly shutdownGraceMs: number };
@@ -163,22 +164,77 @@ function cidrList(env: Env, name: string, fallback: string[]): string[] {
   return items;
 }
 
+/** An address or host name to listen on: no port, scheme or path. */
+function listenHost(env: Env, name: string, fallback: string): string {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  const label = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+  if (isIP(v) === 0 && !(v.length <= 253 && v.split('.').every((l) => label.test(l)))) {
+    throw new ConfigError(name, 'an IP address or host name such as 0.0.0.0, ::, 127.0.0.1 or localhost (no port, scheme or path)', v);
+  }
+  return v;
+}
+
+function named(env: Env, name: string, re: RegExp, expected: string, fallback: string): string {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (!re.test(v)) throw new ConfigError(name, expected, v);
+  return v;
+}
+
+// Control characters, and a leading `~` (no shell expands it here: it would name a folder "~").
+const BAD_PATH = /[\u0000-\u001f\u007f]|^~/;
+
+function dirPath(env: Env, name: string, fallback: string): string {
+  const v = raw(env, name) ?? fallback;
+  if (BAD_PATH.test(v)) throw new ConfigError(name, 'a directory path, absolute or relative to the working directory ("~" is not expanded)', v);
+  return path.resolve(v);
+}
+
+/** A file another program (Asterisk) names too: only an absolute path means the same file to both. */
+function absoluteFile(env: Env, name: string): string | undefined {
+  const v = raw(env, name);
+  if (v === undefined) return undefined;
+  if (BAD_PATH.test(v) || !path.isAbsolute(v) || v.endsWith('/')) {
+    throw new ConfigError(name, 'an absolute file path such as /var/lib/hotline/sip/pjsip-blocklist.conf (Asterisk includes the same file)', v);
+  }
+  return path.normalize(v);
+}
+
+// JetStream: names are also folder names (no . * > / \ or spaces, under 32 characters); subject
+// tokens are dot-separated and must not be wildcards.
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+const SUBJECT_PREFIX = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const STASIS_APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$/;
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'], 'development');
-  const dataDir = path.resolve(str(env, 'DATA_DIR', '.data'));
+  const dataDir = dirPath(env, 'DATA_DIR', '.data');
+  const logPretty = bool(env, 'LOG_PRETTY', false);
+  if (logPretty && nodeEnv === 'production') throw new ConfigError('LOG_PRETTY', 'false in production (pino-pretty is a development dependency)', raw(env, 'LOG_PRETTY'));
 
   const jwtSecret = raw(env, 'JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) throw new ConfigError('JWT_SECRET', 'at least 32 characters', jwtSecret);
   if (jwtSecret === undefined && nodeEnv === 'production') throw new ConfigError('JWT_SECRET', 'set in production (at least 32 random characters)', undefined);
+  if (nodeEnv === 'production' && raw(env, 'DATABASE_URL') === undefined) {
+    throw new ConfigError('DATABASE_URL', 'set in production (embedded PostgreSQL is for development and is not in the image)', undefined);
+  }
 
   const ariUrls = urlList(env, 'ARI_URL', ['http', 'https']);
   const ariUser = raw(env, 'ARI_USER');
   const ariPassword = raw(env, 'ARI_PASSWORD');
   if (ariUrls.length > 0 && ariUser === undefined) throw new ConfigError('ARI_USER', 'set when ARI_URL is set', undefined);
   if (ariUrls.length > 0 && ariPassword === undefined) throw new ConfigError('ARI_PASSWORD', 'set when ARI_URL is set', undefined);
+  if (ariUrls.length === 0 && (ariUser !== undefined || ariPassword !== undefined)) {
+    throw new ConfigError('ARI_URL', 'set when ARI_USER or ARI_PASSWORD is set (without it telephony stays off)', undefined);
+  }
   const ariNodeIds = raw(env, 'ARI_NODE_IDS')?.split(',').map((s) => s.trim());
   if (ariNodeIds && ariNodeIds.length !== ariUrls.length) {
     throw new ConfigError('ARI_NODE_IDS', `one id per ARI_URL entry (${ariUrls.length})`, raw(env, 'ARI_NODE_IDS'));
+  }
+  if (ariNodeIds && (ariNodeIds.some((id) => !NODE_ID.test(id)) || new Set(ariNodeIds).size !== ariNodeIds.length)) {
+    throw new ConfigError('ARI_NODE_IDS', 'distinct, non-empty ids of letters, digits, ".", "_" or "-" (at most 32 characters each)', raw(env, 'ARI_NODE_IDS'));
   }
 
   const amiHost = raw(env, 'AMI_HOST');
@@ -186,6 +242,13 @@ export function loadConfig(env: Env = process.env): Config {
   const amiPassword = raw(env, 'AMI_PASSWORD');
   if (amiHost !== undefined && amiUser === undefined) throw new ConfigError('AMI_USER', 'set when AMI_HOST is set', undefined);
   if (amiHost !== undefined && amiPassword === undefined) throw new ConfigError('AMI_PASSWORD', 'set when AMI_HOST is set', undefined);
+  if (amiHost === undefined && (amiUser !== undefined || amiPassword !== undefined)) {
+    throw new ConfigError('AMI_HOST', 'set when AMI_USER or AMI_PASSWORD is set (without it nothing is monitored)', undefined);
+  }
+  const blocklistFile = absoluteFile(env, 'SIP_BLOCKLIST_FILE');
+  if (amiHost === undefined && blocklistFile !== undefined) {
+    throw new ConfigError('AMI_HOST', 'set when SIP_BLOCKLIST_FILE is set (blocks follow the security events AMI reports)', undefined);
+  }
 
   const adminUser = raw(env, 'BOOTSTRAP_ADMIN_USER');
   const adminPassword = raw(env, 'BOOTSTRAP_ADMIN_PASSWORD');
@@ -198,10 +261,10 @@ export function loadConfig(env: Env = process.env): Config {
 
   const config: Config = {
     env: nodeEnv,
-    host: str(env, 'HOST', '127.0.0.1'),
+    host: listenHost(env, 'HOST', '127.0.0.1'),
     port: int(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, nodeEnv === 'test' ? 'silent' : 'info'),
-    logPretty: bool(env, 'LOG_PRETTY', false),
+    logPretty,
     dataDir,
     database: {
       url: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
@@ -211,8 +274,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     nats: {
       url: url(env, 'NATS_URL', ['nats', 'tls']),
-      stream: str(env, 'NATS_STREAM', 'HOTLINE'),
-      subjectPrefix: str(env, 'NATS_SUBJECT_PREFIX', 'hotline'),
+      stream: named(env, 'NATS_STREAM', STREAM_NAME, 'a JetStream stream name: 1-32 letters, digits, "_" or "-" (no ".", "*", ">", "/", spaces)', 'HOTLINE'),
+      subjectPrefix: named(env, 'NATS_SUBJECT_PREFIX', SUBJECT_PREFIX, 'subject tokens of letters, digits, "_" or "-" separated by single dots, such as hotline or city.hotline (no wildcards or spaces)', 'hotline'),
     },
     outbox: {
       batchSize: int(env, 'OUTBOX_BATCH_SIZE', 200, 1, 10_000),
@@ -221,7 +284,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     ari: {
       nodes: ariUrls.map((u, i) => ({ id: ariNodeIds?.[i] ?? `ast${i + 1}`, url: u, username: ariUser!, password: ariPassword! })),
-      app: str(env, 'ARI_APP', 'hotline'),
+      app: named(env, 'ARI_APP', STASIS_APP_NAME, 'a Stasis application name: letters, digits, ".", "_" or "-" (it appears in ARI URLs and in Stasis() in the dialplan)', 'hotline'),
       requestTimeoutMs: int(env, 'ARI_REQUEST_TIMEOUT_MS', 5000, 100, 120_000),
       transport: oneOf(env, 'ARI_TRANSPORT', ['keepalive', 'ari-client'], 'keepalive'),
       idleSocketMs: int(env, 'ARI_IDLE_SOCKET_MS', 10_000, 100, 600_000),
@@ -237,7 +300,7 @@ export function loadConfig(env: Env = process.env): Config {
         windowMs: int(env, 'SIP_SECURITY_WINDOW_SECONDS', 60, 1, 86_400) * 1000,
         blockMs: int(env, 'SIP_SECURITY_BLOCK_SECONDS', 3600, 1, 30 * 86_400) * 1000,
         allowCidrs: cidrList(env, 'SIP_SECURITY_ALLOW_CIDRS', ['127.0.0.0/8']),
-        blocklistFile: raw(env, 'SIP_BLOCKLIST_FILE'),
+        blocklistFile,
         reloadModule: str(env, 'SIP_BLOCKLIST_RELOAD_MODULE', 'res_pjsip.so'),
       },
     },
@@ -246,6 +309,7 @@ export function loadConfig(env: Env = process.env): Config {
       sessionTtlSeconds: int(env, 'SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 86_400),
       loginRateLimit: {
         max: int(env, 'LOGIN_RATE_LIMIT_MAX', 10, 1, 10_000),
+        perAddressMax: int(env, 'LOGIN_RATE_LIMIT_PER_ADDRESS_MAX', 100, 1, 100_000),
         windowMs: int(env, 'LOGIN_RATE_LIMIT_WINDOW_SECONDS', 300, 1, 86_400) * 1000,
       },
       bootstrapAdmin: adminUser !== undefined && adminPassword !== undefined ? { username: adminUser, password: adminPassword } : undefined,

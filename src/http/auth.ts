@@ -38,7 +38,9 @@ export function principalOf(request: FastifyRequest): Principal {
 
 export const authPlugin = fp(async (app: FastifyInstance, opts: { auth: AuthService }) => {
   app.decorateRequest('principal', null);
-  app.addHook('preHandler', async (request) => {
+  // onRequest, before the body is parsed and validated: an anonymous or forbidden caller gets
+  // 401/403, never a 400 that describes the route's schema.
+  app.addHook('onRequest', async (request) => {
     const auth = request.routeOptions.config.auth;
     if (!auth) return;
     const header = request.headers.authorization;

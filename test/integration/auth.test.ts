@@ -7,7 +7,7 @@ import { buildTestApp, TEST_PASSWORD, type TestApp } from '../support/app.js';
 let t: TestApp;
 let sql: pg.Client;
 beforeAll(async () => {
-  t = await buildTestApp({ LOGIN_RATE_LIMIT_MAX: '5', LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60' });
+  t = await buildTestApp({ LOGIN_RATE_LIMIT_MAX: '5', LOGIN_RATE_LIMIT_PER_ADDRESS_MAX: '40', LOGIN_RATE_LIMIT_WINDOW_SECONDS: '60' });
   sql = new pg.Client({ connectionString: t.dbUrl });
   await sql.connect();
 });
@@ -34,6 +34,12 @@ describe('sign-in and sessions', () => {
     expect(await t.hotline.services.auth.ensureBootstrapAdmin({ username: 'root', password: 'Other-Passw0rd!' })).toBe('exists');
   });
 
+  it('audits the bootstrap admin as a change made by the system', async () => {
+    const { rows } = await sql.query("SELECT a.* FROM audit_log a JOIN users u ON u.id::text = a.resource_id WHERE u.username = 'root' AND a.action = 'user.create'");
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ actor_type: 'system', actor_name: 'system', resource_type: 'user', outcome: 'success', details: { username: 'root', role: 'admin', reason: 'BOOTSTRAP_ADMIN_USER' } });
+  });
+
   it('refuses wrong passwords and unknown users the same way', async () => {
     await t.createUser('alice', 'agent');
     const wrong = await inject({ method: 'POST', url: '/api/v1/auth/login', payload: { username: 'alice', password: 'nope-nope-nope' } });
@@ -58,6 +64,19 @@ describe('sign-in and sessions', () => {
     expect(limited.headers['retry-after']).toBeDefined();
     // Another username from the same address is not locked out by this.
     await t.createUser('bob', 'agent');
+  });
+
+  it('rate-limits sign-in attempts per address, whatever the username', async () => {
+    const from = (i: number) => inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '198.51.100.7', payload: { username: `spray-${i}`, password: 'Winter-2026-pass' } });
+    const codes: number[] = [];
+    for (let i = 0; i < 40; i++) codes.push((await from(i)).statusCode);
+    expect(new Set(codes)).toEqual(new Set([401]));
+    const limited = await from(40);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json()).toMatchObject({ code: 'rate_limited', detail: expect.stringMatching(/from this address/) });
+    expect(limited.headers['retry-after']).toBeDefined();
+    // Another address is not affected.
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/login', remoteAddress: '198.51.100.8', payload: { username: 'spray-x', password: 'Winter-2026-pass' } })).statusCode).toBe(401);
   });
 
   it('ends a session at sign-out and when the user is disabled', async () => {
@@ -98,6 +117,32 @@ describe('sign-in and sessions', () => {
     expect(dup.json()).toMatchObject({ code: 'username_taken' });
     const noDept = await inject({ method: 'POST', url: '/api/v1/users', headers: bearer(t.adminToken), payload: { username: 'dhandler', displayName: 'D', password: TEST_PASSWORD, role: 'dept_handler' } });
     expect(noDept.json()).toMatchObject({ code: 'department_required' });
+  });
+});
+
+describe('authentication before validation', () => {
+  it.each([
+    ['POST /departments, bad body', { method: 'POST', url: '/api/v1/departments', payload: { nope: true } }],
+    ['PATCH /users/:id, bad id and body', { method: 'PATCH', url: '/api/v1/users/not-a-uuid', payload: { active: 'maybe' } }],
+    ['POST /api-keys, no body', { method: 'POST', url: '/api/v1/api-keys' }],
+    ['POST /users, malformed JSON', { method: 'POST', url: '/api/v1/users', payload: '{"user', headers: { 'content-type': 'application/json' } }],
+    ['POST /users, wrong media type', { method: 'POST', url: '/api/v1/users', payload: 'a=b', headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+    ['GET /departments, bad query', { method: 'GET', url: '/api/v1/departments?limit=100000' }],
+    ['GET /audit, bad query', { method: 'GET', url: '/api/v1/audit?limit=0' }],
+    ['POST /tickets, bad body', { method: 'POST', url: '/api/v1/tickets', payload: { channel: 'pigeon' } }],
+    ['GET /tickets, bad query', { method: 'GET', url: '/api/v1/tickets?limit=-1' }],
+  ] as const)('answers an anonymous %s with 401, revealing nothing of the schema', async (_name, req) => {
+    const res = await inject(req as InjectOptions);
+    expect(res.statusCode, res.body).toBe(401);
+    expect(res.json()).toMatchObject({ code: 'unauthenticated' });
+    expect(res.json()).not.toHaveProperty('errors');
+  });
+
+  it('answers a caller without the role with 403 before looking at the body', async () => {
+    const { token } = await t.createUser('no-admin', 'agent');
+    const res = await inject({ method: 'POST', url: '/api/v1/users', headers: bearer(token), payload: { username: 42 } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'role_forbidden' });
   });
 });
 
@@ -201,5 +246,86 @@ describe('audit log', () => {
     const page2 = (await inject({ url: `/api/v1/audit?limit=2&before=${page1.next}`, headers: bearer(t.adminToken) })).json<{ items: Array<{ id: string }> }>();
     expect(Number(page2.items[0]!.id)).toBeLessThan(Number(page1.items[1]!.id) + 1);
     expect(page2.items[0]!.id).not.toBe(page1.items[0]!.id);
+  });
+});
+
+describe('audit fails closed', () => {
+  // Rows matching (action, phase) are refused by a trigger, as a full disk or a revoked grant would.
+  beforeAll(async () => {
+    await sql.query(`
+      CREATE TABLE test_refuse_audit (action text NOT NULL, phase text);
+      CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM test_refuse_audit r WHERE r.action = NEW.action AND (r.phase IS NULL OR r.phase = NEW.details->>'phase')) THEN
+          RAISE EXCEPTION 'audit storage refused the row';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION test_refuse_audit();`);
+  });
+  afterAll(async () => {
+    await sql.query('DROP TRIGGER test_refuse_audit ON audit_log; DROP FUNCTION test_refuse_audit(); DROP TABLE test_refuse_audit;');
+  });
+  const refuse = (action: string, phase: string | null = null) => sql.query('INSERT INTO test_refuse_audit VALUES ($1, $2)', [action, phase]);
+  const allow = () => sql.query('DELETE FROM test_refuse_audit');
+
+  it('writes an attempt row before a change and the outcome row, with the id the create returned', async () => {
+    const res = await inject({ method: 'POST', url: '/api/v1/departments', headers: { ...bearer(t.adminToken), 'x-request-id': 'create-dept-1' }, payload: { code: 'audit-id', name: '审计', level: 'city' } });
+    expect(res.statusCode).toBe(201);
+    const { rows } = await sql.query("SELECT outcome, status_code, resource_id, details->>'phase' AS phase FROM audit_log WHERE request_id = 'create-dept-1' ORDER BY id");
+    expect(rows).toEqual([
+      { outcome: 'failed', status_code: null, resource_id: null, phase: 'attempt' },
+      { outcome: 'success', status_code: 201, resource_id: res.json<{ id: string }>().id, phase: 'outcome' },
+    ]);
+    const key = await inject({ method: 'POST', url: '/api/v1/api-keys', headers: { ...bearer(t.adminToken), 'x-request-id': 'create-key-1' }, payload: { name: 'audit key', role: 'integrator' } });
+    const keyRow = await sql.query("SELECT resource_id FROM audit_log WHERE request_id = 'create-key-1' AND details->>'phase' = 'outcome'");
+    expect(keyRow.rows[0].resource_id).toBe(key.json<{ apiKey: { id: string } }>().apiKey.id);
+  });
+
+  it('refuses a write with 503 when its attempt row cannot be written, and changes nothing', async () => {
+    await refuse('department.create', 'attempt');
+    try {
+      const res = await inject({ method: 'POST', url: '/api/v1/departments', headers: bearer(t.adminToken), payload: { code: 'unaudited', name: '无审计', level: 'city' } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'audit_unavailable' });
+      expect((await sql.query("SELECT count(*)::int AS n FROM departments WHERE code = 'unaudited'")).rows[0].n).toBe(0);
+    } finally {
+      await allow();
+    }
+  });
+
+  it('keeps the attempt row when only the outcome row fails; the change stands', async () => {
+    await refuse('department.create', 'outcome');
+    try {
+      const res = await inject({ method: 'POST', url: '/api/v1/departments', headers: { ...bearer(t.adminToken), 'x-request-id': 'create-dept-2' }, payload: { code: 'half-audited', name: '半审计', level: 'city' } });
+      expect(res.statusCode).toBe(201);
+      const { rows } = await sql.query("SELECT details->>'phase' AS phase, actor_name FROM audit_log WHERE request_id = 'create-dept-2'");
+      expect(rows).toEqual([{ phase: 'attempt', actor_name: 'root' }]);
+    } finally {
+      await allow();
+    }
+  });
+
+  it('withholds a sensitive read whose audit row cannot be written', async () => {
+    await refuse('audit.read');
+    try {
+      const res = await inject({ url: '/api/v1/audit?limit=5', headers: bearer(t.adminToken) });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'audit_unavailable' });
+      expect(res.body).not.toContain('items');
+    } finally {
+      await allow();
+    }
+    expect((await inject({ url: '/api/v1/audit?limit=5', headers: bearer(t.adminToken) })).statusCode).toBe(200);
+  });
+
+  it('audits the ticket list, which shows and filters by phone numbers, as a sensitive read', async () => {
+    const res = await inject({ url: '/api/v1/tickets?phone=13800138000', headers: { ...bearer(t.adminToken), 'x-request-id': 'list-tickets-1' } });
+    expect(res.statusCode, res.body).toBe(200);
+    const { rows } = await sql.query("SELECT action, outcome, actor_name, details FROM audit_log WHERE request_id = 'list-tickets-1'");
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ action: 'ticket.list', outcome: 'success', actor_name: 'root' });
+    expect(rows[0].details.query).toContain('phone');
+    expect(JSON.stringify(rows[0])).not.toContain('13800138000');
   });
 });

@@ -41,6 +41,17 @@ describe('HTTP contract', () => {
     expect((await t.hotline.app.inject('/docs')).statusCode).toBeLessThan(400);
   });
 
+  it('declares a success response for every operation, binary for file downloads', async () => {
+    const doc = (await t.hotline.app.inject('/docs/json')).json<{ paths: Record<string, Record<string, { responses?: Record<string, { content?: Record<string, { schema?: object }> }> }>> }>();
+    const methods = new Set(['get', 'put', 'post', 'delete', 'patch']);
+    const missing = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops)
+      .filter(([m, op]) => methods.has(m) && !Object.keys(op.responses ?? {}).some((code) => /^2\d\d$/.test(code)))
+      .map(([m]) => `${m.toUpperCase()} ${p}`));
+    expect(missing, 'operations without a 2xx response schema').toEqual([]);
+    const download = doc.paths['/api/v1/attachments/{id}']!.get!.responses!['200']!;
+    expect(download.content).toEqual({ '*/*': { schema: { type: 'string', format: 'binary' } } });
+  });
+
   describe('problem details for malformed requests', () => {
     it.each([
       ['validation: missing field', { method: 'POST', url: '/api/v1/departments', payload: { name: 'x', level: 'city' } }, 400, 'validation_failed', /code is required/],

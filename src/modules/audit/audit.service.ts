@@ -1,4 +1,4 @@
-import type { Database } from '../../adapters/db/database.js';
+import type { Database, Executor } from '../../adapters/db/database.js';
 import type { Principal } from '../../domain/auth.js';
 import type { AuditEntry, AuditQuery, AuditRecord, AuditRepository } from './audit.repository.js';
 
@@ -9,10 +9,21 @@ export interface RequestOrigin {
   readonly requestId: string | null;
 }
 
+type Recorded = Omit<AuditEntry, 'actorType' | 'actorId' | 'actorName' | 'actorRole' | 'ip' | 'userAgent' | 'requestId'>;
+
+/**
+ * The outcome stored on an attempt row, written before a change is made. The schema allows only
+ * success/denied/failed, so an attempt reads as "failed" with no status code and
+ * `details.phase = 'attempt'` until the outcome row of the same request id says otherwise (a
+ * crash in between leaves exactly that). A migration adding 'attempt' to the CHECK would let
+ * this say so directly.
+ */
+export const ATTEMPT_OUTCOME = 'failed' as const;
+
 export class AuditService {
   constructor(private readonly db: Database, private readonly repo: AuditRepository) {}
 
-  record(entry: Omit<AuditEntry, 'actorType' | 'actorId' | 'actorName' | 'actorRole' | 'ip' | 'userAgent' | 'requestId'>, actor: Principal | null, origin: RequestOrigin): Promise<void> {
+  record(entry: Recorded, actor: Principal | null, origin: RequestOrigin): Promise<void> {
     return this.repo.insert(this.db, {
       ...entry,
       actorType: actor ? actor.kind : 'anonymous',
@@ -22,6 +33,18 @@ export class AuditService {
       ip: origin.ip,
       userAgent: origin.userAgent?.slice(0, 300) ?? null,
       requestId: origin.requestId,
+    });
+  }
+
+  /** Before a write runs: if this fails, the write must not happen. */
+  recordAttempt(entry: Omit<Recorded, 'outcome' | 'statusCode'>, actor: Principal | null, origin: RequestOrigin): Promise<void> {
+    return this.record({ ...entry, outcome: ATTEMPT_OUTCOME, statusCode: null, details: { ...entry.details, phase: 'attempt' } }, actor, origin);
+  }
+
+  /** A change the service makes on its own (bootstrap, timers); pass the change's transaction. */
+  recordSystem(db: Executor, entry: Recorded): Promise<void> {
+    return this.repo.insert(db, {
+      ...entry, actorType: 'system', actorId: null, actorName: 'system', actorRole: null, ip: null, userAgent: null, requestId: null,
     });
   }
 

@@ -9,13 +9,23 @@ import { ApiKeySchema, CreateApiKeyBody, CreatedApiKey, CreateUserBody, ListUser
 
 export interface AuthRoutesOptions {
   readonly auth: AuthService;
-  readonly loginRateLimit: { readonly max: number; readonly windowMs: number };
+  readonly loginRateLimit: { readonly max: number; readonly perAddressMax: number; readonly windowMs: number };
 }
 
 export async function authRoutes(app: App, opts: AuthRoutesOptions): Promise<void> {
   const { auth } = opts;
+  // Per address, whatever the username: slows password spraying over many accounts. Checked at
+  // onRequest, before the body is read; the route's own limit below adds the username.
+  const perAddress = app.createRateLimit({ max: opts.loginRateLimit.perAddressMax, timeWindow: opts.loginRateLimit.windowMs, keyGenerator: (req) => req.ip });
 
   app.post('/auth/login', {
+    onRequest: async (req, reply) => {
+      const r = await perAddress(req);
+      if (!r.isAllowed && r.isExceeded) {
+        void reply.header('retry-after', r.ttlInSeconds);
+        throw new TooManyRequestsError(`Too many sign-in attempts from this address; try again in ${r.ttlInSeconds} s`, { retryAfterSeconds: r.ttlInSeconds });
+      }
+    },
     schema: { tags: ['auth'], summary: 'Sign in; returns a Bearer token naming a new session', body: LoginBody, response: { 200: LoginResponse, ...errorResponses(429) } },
     config: {
       audit: { action: 'auth.login', resource: 'session' },

@@ -9,6 +9,7 @@ import type { Database } from '../../adapters/db/database.js';
 import type { ApiKeyRole, Principal, UserRole } from '../../domain/auth.js';
 import type { Clock } from '../../domain/clock.js';
 import { ConflictError, NotFoundError, UnauthenticatedError, ValidationError } from '../../domain/errors.js';
+import type { AuditService } from '../audit/audit.service.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
 import type { ApiKeyRow, AuthRepository, UserRow } from './auth.repository.js';
 import { signJwt, verifyJwt } from './jwt.js';
@@ -56,6 +57,8 @@ export class AuthService {
     private readonly settings: AuthSettings,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Changes made without a request (the bootstrap admin) are audited here, actor 'system'. */
+    private readonly audit: AuditService,
   ) {}
 
   async login(username: string, password: string, origin: { ip: string | null; userAgent: string | null }): Promise<{ token: string; expiresAt: string; user: PublicUser }> {
@@ -99,7 +102,8 @@ export class AuthService {
     return { kind: 'api_key', id: row.id, name: row.name, role: row.role, departmentId: row.departmentId, centreId: 'main' };
   }
 
-  async createUser(input: { username: string; displayName: string; password: string; role: UserRole; departmentId?: string | null }, actor: Principal | null): Promise<PublicUser> {
+  /** `actor` null: the service itself creates the user, audited as 'system' in the same transaction. */
+  async createUser(input: { username: string; displayName: string; password: string; role: UserRole; departmentId?: string | null }, actor: Principal | null, reason?: string): Promise<PublicUser> {
     this.checkPassword(input.password, input.username);
     const departmentId = input.departmentId ?? null;
     await this.checkDepartment(input.role, departmentId);
@@ -109,6 +113,12 @@ export class AuthService {
       const row = await this.repo.insertUser(tx, { username: input.username, displayName: input.displayName, passwordHash, role: input.role, departmentId });
       const user = toPublicUser(row);
       await this.outbox.append(tx, [{ type: 'user.created', payload: { user, by: actor?.id ?? 'system' } }]);
+      if (!actor) {
+        await this.audit.recordSystem(tx, {
+          action: 'user.create', resourceType: 'user', resourceId: user.id, outcome: 'success', statusCode: null,
+          details: { username: user.username, role: user.role, ...(reason ? { reason } : {}) },
+        });
+      }
       return user;
     }).catch((err: unknown) => {
       if ((err as { code?: string }).code === '23505') throw new ConflictError(`Username ${input.username} is taken`, 'username_taken');
@@ -189,7 +199,7 @@ export class AuthService {
   async ensureBootstrapAdmin(admin: { username: string; password: string }): Promise<'created' | 'exists'> {
     if (await this.repo.findUserByUsername(this.db, admin.username)) return 'exists';
     try {
-      await this.createUser({ username: admin.username, displayName: 'Administrator', password: admin.password, role: 'admin' }, null);
+      await this.createUser({ username: admin.username, displayName: 'Administrator', password: admin.password, role: 'admin' }, null, 'BOOTSTRAP_ADMIN_USER');
       this.logger.info({ username: admin.username }, 'bootstrap admin created');
       return 'created';
     } catch (err) {

@@ -1,4 +1,6 @@
+import type { Readable } from 'node:stream';
 import multipart from '@fastify/multipart';
+import { Type } from 'typebox';
 import { ValidationError } from '../../domain/errors.js';
 import { principalOf } from '../../http/auth.js';
 import { errorResponses, IdParams } from '../../http/schemas.js';
@@ -40,7 +42,13 @@ export async function attachmentsRoutes(app: App, opts: { attachments: Attachmen
   });
 
   app.get('/attachments/:id', {
-    schema: { tags: ['attachments'], summary: 'Download an attachment (audited): staff, the uploader, or a department holding a ticket it belongs to', params: IdParams, response: { ...errorResponses(404) } },
+    schema: { tags: ['attachments'], summary: 'Download an attachment (audited): staff, the uploader, or a department holding a ticket it belongs to', params: IdParams,
+      response: {
+        // Streamed as stored, never serialized; Content-Type is the file's own (image/jpeg, application/pdf, audio/…, video/…).
+        200: { description: 'The file', content: { '*/*': { schema: Type.Unsafe<Readable>({ type: 'string', format: 'binary' }) } } },
+        ...errorResponses(404),
+      },
+    },
     config: { auth: { roles: ['agent', 'supervisor', 'admin', 'dept_handler', 'integrator'] }, audit: { action: 'attachment.read', resource: 'attachment', sensitive: true } },
   }, async (req, reply) => {
     const { attachment, stream } = await attachments.open(req.params.id, principalOf(req));

@@ -37,7 +37,7 @@ export async function ticketsRoutes(app: App, opts: TicketsRoutesOptions): Promi
 
   app.get('/tickets', {
     schema: { tags: ['tickets'], summary: 'Search and list, newest first, keyset pagination; department handlers see only their tickets', querystring: ListTicketsQuery, response: { 200: TicketPage, ...errorResponses() } },
-    config: { auth: READERS },
+    config: { auth: READERS, audit: { action: 'ticket.list', resource: 'ticket', sensitive: true } },
   }, async (req) => tickets.list(req.query, principalOf(req)));
 
   app.post('/tickets/progress-query', {
