@@ -18,11 +18,16 @@ export default tseslint.config(
     },
   },
   {
-    // Services stay transport-free: they get ports, never clients (DESIGN.md).
+    // Services stay transport-free: they get ports, never clients (README, "Development").
+    // Each package is banned with its subpaths (fastify/types/…, pg/lib/…), type imports included.
     files: ['src/modules/**/*.service.ts', 'src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: ['fastify', 'ari-client', 'asterisk-manager', 'drachtio-srf', 'nats', '@nats-io/transport-node', '@nats-io/jetstream', 'pg', 'kysely'].map((name) => ({ name, message: 'Services and domain code must not import transports or clients; take a port instead.' })),
+        patterns: [{
+          group: ['fastify', 'fastify/**', '@fastify/*', 'fastify-plugin', 'ari-client', 'ari-client/**', 'asterisk-manager', 'asterisk-manager/**',
+            'drachtio-srf', 'drachtio-srf/**', '@nats-io/*', 'nats', 'nats/**', 'pg', 'pg/**', 'ws', 'ws/**', 'kysely', 'kysely/**'],
+          message: 'Services and domain code must not import transports or clients; take a port instead.',
+        }],
       }],
     },
   },

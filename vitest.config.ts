@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Four projects (DEVELOPERS.md): unit beside the code with fakes; integration on real
+// Four projects (README, "Development"): unit beside the code with fakes; integration on real
 // PostgreSQL and NATS; voice against the fake Asterisk; e2e in a real browser.
 export default defineConfig({
   test: {

@@ -97,6 +97,7 @@ describe('loadConfig', () => {
     [{ AMI_HOST: 'ast', AMI_USER: 'u', AMI_PASSWORD: 'p', SIP_BLOCKLIST_FILE: 'sip/blocklist.conf' }, 'SIP_BLOCKLIST_FILE', 'an absolute file path'],
     [{ AMI_HOST: 'ast', AMI_USER: 'u', AMI_PASSWORD: 'p', SIP_BLOCKLIST_FILE: '/var/lib/hotline/sip/' }, 'SIP_BLOCKLIST_FILE', 'an absolute file path'],
     [{ DATA_DIR: '~/hotline' }, 'DATA_DIR', '"~" is not expanded'],
+    [{ DATA_DIR: 'data\nmore' }, 'DATA_DIR', 'a directory path'],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40) }, 'DATABASE_URL', 'set in production'],
     [{ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://db/h', LOG_PRETTY: 'true' }, 'LOG_PRETTY', 'false in production'],
     [{ LOGIN_RATE_LIMIT_PER_ADDRESS_MAX: '0' }, 'LOGIN_RATE_LIMIT_PER_ADDRESS_MAX', 'an integer between 1'],

@@ -183,11 +183,13 @@ function named(env: Env, name: string, re: RegExp, expected: string, fallback: s
 }
 
 // Control characters, and a leading `~` (no shell expands it here: it would name a folder "~").
-const BAD_PATH = /[\u0000-\u001f\u007f]|^~/;
+function badPath(v: string): boolean {
+  return v.startsWith('~') || [...v].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+}
 
 function dirPath(env: Env, name: string, fallback: string): string {
   const v = raw(env, name) ?? fallback;
-  if (BAD_PATH.test(v)) throw new ConfigError(name, 'a directory path, absolute or relative to the working directory ("~" is not expanded)', v);
+  if (badPath(v)) throw new ConfigError(name, 'a directory path, absolute or relative to the working directory ("~" is not expanded)', v);
   return path.resolve(v);
 }
 
@@ -195,7 +197,7 @@ function dirPath(env: Env, name: string, fallback: string): string {
 function absoluteFile(env: Env, name: string): string | undefined {
   const v = raw(env, name);
   if (v === undefined) return undefined;
-  if (BAD_PATH.test(v) || !path.isAbsolute(v) || v.endsWith('/')) {
+  if (badPath(v) || !path.isAbsolute(v) || v.endsWith('/')) {
     throw new ConfigError(name, 'an absolute file path such as /var/lib/hotline/sip/pjsip-blocklist.conf (Asterisk includes the same file)', v);
   }
   return path.normalize(v);

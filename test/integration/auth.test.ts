@@ -132,7 +132,7 @@ describe('authentication before validation', () => {
     ['POST /tickets, bad body', { method: 'POST', url: '/api/v1/tickets', payload: { channel: 'pigeon' } }],
     ['GET /tickets, bad query', { method: 'GET', url: '/api/v1/tickets?limit=-1' }],
   ] as const)('answers an anonymous %s with 401, revealing nothing of the schema', async (_name, req) => {
-    const res = await inject(req as InjectOptions);
+    const res = await inject(req);
     expect(res.statusCode, res.body).toBe(401);
     expect(res.json()).toMatchObject({ code: 'unauthenticated' });
     expect(res.json()).not.toHaveProperty('errors');

@@ -46,13 +46,25 @@ describe('server process', () => {
     [{ DATABASE_URL: 'mysql://db/x' }, /^Invalid configuration: DATABASE_URL must be a URL with scheme postgres or postgresql/m],
     [{ ARI_URL: 'http://asterisk:8088' }, /^Invalid configuration: ARI_USER must be set when ARI_URL is set/m],
   ])('stops at once on bad configuration %j with one clear line', async (env, line) => {
-    const { PORT, ...rest } = env as Record<string, string>;
-    const s = startServer({ ...rest, ...(PORT ? { PORT } : {}) }, PORT ? 0 : await freePort());
-    if (PORT) s.proc.kill(0); // keep type checker quiet about the unused port argument
+    // The env's own PORT (if any) overrides the free port startServer would set.
+    const s = startServer(env, await freePort());
     expect(await s.exited).toBe(78);
     expect(s.output()).toMatch(line);
     expect(s.output().trim().split('\n').filter((l) => l.startsWith('Invalid configuration'))).toHaveLength(1);
   }, 30_000);
+
+  it('listens and is ready while NATS is unreachable', async () => {
+    const db = await createTestDatabase();
+    cleanups.push(() => db.drop());
+    const port = await freePort();
+    const s = startServer({ DATABASE_URL: db.url, NATS_URL: `nats://127.0.0.1:${await freePort()}`, JWT_SECRET: 'n'.repeat(40) }, port);
+    cleanups.push(async () => s.proc.kill('SIGKILL'));
+    await s.waitReady(30_000);
+    const ready = await (await fetch(`http://127.0.0.1:${port}/readyz`)).json() as { checks: Record<string, { status: string }> };
+    expect(ready.checks).toMatchObject({ postgres: { status: 'up' }, nats: { status: 'down' } });
+    s.proc.kill('SIGTERM');
+    expect(await s.exited, s.output().slice(-3000)).toBe(0);
+  }, 60_000);
 
   it('on SIGTERM finishes in-flight requests, flushes the outbox to NATS and exits cleanly', async () => {
     const nats = await TestNatsServer.start();

@@ -136,10 +136,12 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
     const durable = consumer.replace(/[^A-Za-z0-9_-]/g, '_');
     let stopped = false;
     let messages: ConsumerMessages | undefined;
-    let wake: (() => void) | undefined;
+    let requestStop!: () => void;
+    // Ends every wait below: for the first connection (which may never come) and between retries.
+    const stopSignal = new Promise<void>((resolve) => (requestStop = resolve));
     const done = (async () => {
       for (let failures = 0; ;) {
-        await this.connected;
+        await Promise.race([this.connected, stopSignal]);
         if (stopped || this.closing) return;
         try {
           if (!this.streamReady) await this.ensureStream();
@@ -168,17 +170,14 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
           failures += 1;
           const delay = Math.min(10_000, 250 * 2 ** Math.min(failures - 1, 6));
           this.logger.warn({ err, consumer, retryInMs: delay }, 'NATS consumer not running; retrying');
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, delay).unref();
-          });
+          await Promise.race([stopSignal, new Promise<void>((resolve) => setTimeout(resolve, delay).unref())]);
         }
       }
     })();
     return {
       stop: async () => {
         stopped = true;
-        wake?.();
+        requestStop();
         await messages?.close();
         await done;
       },
