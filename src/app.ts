@@ -17,9 +17,11 @@ import { amiReadiness, createAmiAdapter, type AmiAdapter } from './adapters/ami/
 import { createTelephony, type AriManager, type TelephonyPort } from './adapters/ari/index.js';
 import { NatsEventBus } from './adapters/nats/nats.js';
 import { systemClock, type Clock } from './domain/clock.js';
+import { realTimers, type Timers } from './domain/timers.js';
 import { auditPlugin } from './http/audit.js';
 import { authPlugin } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
+import { buildValidatorFactory } from './http/validation.js';
 import { ProblemSchema } from './http/schemas.js';
 import type { App } from './http/types.js';
 import { AuditRepository } from './modules/audit/audit.repository.js';
@@ -54,6 +56,8 @@ export interface BuildOptions {
   /** Resolved by the server: JWT_SECRET or the one kept in DATA_DIR. */
   readonly jwtSecret: string;
   readonly clock?: Clock;
+  /** Call-flow timers; tests pass scaled ones. */
+  readonly timers?: Timers;
   /** Tests lower the KDF cost; production keeps the default. */
   readonly scrypt?: ScryptParams;
   /** Defaults to every module in src/modules/index.ts. */
@@ -90,6 +94,7 @@ export interface Hotline {
 export async function buildApp(opts: BuildOptions): Promise<Hotline> {
   const { config, logger } = opts;
   const clock = opts.clock ?? systemClock;
+  const instanceId = randomUUID();
 
   const db = createDb(opts.databaseUrl, config.database.poolSize, logger.child({ component: 'db' }));
   if (config.database.migrateOnStart) await migrate(db.pool, logger.child({ component: 'migrator' }));
@@ -173,7 +178,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
   for (const factory of opts.modules ?? FEATURE_MODULES) {
     const m = await factory({
       config, logger: logger.child({ module: factory.name }), db: db.db, databaseUrl: opts.databaseUrl, clock,
-      outbox, consumed, subscriber: subscriptions, audit, auth, departments, modules,
+      outbox, consumed, subscriber: subscriptions, audit, auth, departments, modules, instanceId, telephony: ari, timers: opts.timers ?? realTimers,
     });
     if (modules.has(m.name)) throw new Error(`two feature modules are named ${m.name}`);
     modules.set(m.name, m);
@@ -194,7 +199,8 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
     },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // Query strings are coerced to their schema's types, JSON bodies are not (src/http/validation.ts).
+    schemaController: { compilersFactory: { buildValidator: buildValidatorFactory({ removeAdditional: false, useDefaults: true, allErrors: false }) } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   let shuttingDown = false;
@@ -252,9 +258,10 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
       if (started) return;
       started = true;
       ami?.start();
-      // ARI connects in the background and retries forever; start-up does not wait for Asterisk.
-      void ari?.start().catch((err: unknown) => logger.error({ err }, 'ARI start failed'));
       for (const m of modules.values()) await m.start?.();
+      // After the modules: the call flow must hear the first connect's resync. ARI connects in
+      // the background and retries forever; start-up does not wait for Asterisk.
+      void ari?.start().catch((err: unknown) => logger.error({ err }, 'ARI start failed'));
       // Only now, with every consumer subscribed: the in-process bus keeps nothing for late subscribers.
       await listener.start();
       relay.start();

@@ -59,6 +59,16 @@ export interface Config {
     /** Idle pooled sockets are closed after this (below Asterisk's http.conf session_keep_alive). */
     readonly idleSocketMs: number;
   };
+  readonly calls: {
+    /** Queue code for callers when no IVR menu is published or a menu's queue is gone. */
+    readonly fallbackQueueCode: string;
+    readonly recordingFormat: 'wav' | 'wav16' | 'gsm' | 'ulaw' | 'alaw' | 'sln';
+    readonly missedCallMinWaitSeconds: number;
+    readonly surveyTimeoutSeconds: number;
+    readonly callbackWindowSeconds: number;
+    readonly voicemailMaxSeconds: number;
+    readonly acdSweepMs: number;
+  };
   readonly ami: {
     readonly host: string | undefined;
     readonly port: number;
@@ -97,6 +107,13 @@ function raw(env: Env, name: string): string | undefined {
 
 function str(env: Env, name: string, fallback: string): string {
   return raw(env, name) ?? fallback;
+}
+
+function matching(env: Env, name: string, re: RegExp, expected: string, fallback: string): string {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  if (!re.test(v)) throw new ConfigError(name, expected, v);
+  return v;
 }
 
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -290,6 +307,15 @@ export function loadConfig(env: Env = process.env): Config {
       requestTimeoutMs: int(env, 'ARI_REQUEST_TIMEOUT_MS', 5000, 100, 120_000),
       transport: oneOf(env, 'ARI_TRANSPORT', ['keepalive', 'ari-client'], 'keepalive'),
       idleSocketMs: int(env, 'ARI_IDLE_SOCKET_MS', 10_000, 100, 600_000),
+    },
+    calls: {
+      fallbackQueueCode: matching(env, 'CALLS_FALLBACK_QUEUE', /^[A-Za-z0-9._-]{1,64}$/, 'a queue code (letters, digits, . _ -)', 'general'),
+      recordingFormat: oneOf(env, 'CALLS_RECORDING_FORMAT', ['wav', 'wav16', 'gsm', 'ulaw', 'alaw', 'sln'], 'wav'),
+      missedCallMinWaitSeconds: int(env, 'CALLS_MISSED_MIN_WAIT_SECONDS', 5, 0, 3600),
+      surveyTimeoutSeconds: int(env, 'CALLS_SURVEY_TIMEOUT_SECONDS', 8, 2, 60),
+      callbackWindowSeconds: int(env, 'CALLS_CALLBACK_WINDOW_SECONDS', 10, 2, 60),
+      voicemailMaxSeconds: int(env, 'CALLS_VOICEMAIL_MAX_SECONDS', 120, 10, 600),
+      acdSweepMs: int(env, 'ACD_SWEEP_MS', 1000, 100, 60_000),
     },
     ami: {
       host: amiHost,

@@ -7,6 +7,7 @@ import { duplicatesModule } from './duplicates/duplicates.module.js';
 import { queuesModule } from './queues/queues.module.js';
 import { agentsModule } from './agents/agents.module.js';
 import { ivrModule } from './ivr/ivr.module.js';
+import { callsModule } from './calls/calls.module.js';
 
 export const FEATURE_MODULES: readonly ModuleFactory[] = [
   slaModule, // before tickets: tickets uses exports.sla
@@ -16,4 +17,5 @@ export const FEATURE_MODULES: readonly ModuleFactory[] = [
   queuesModule,
   agentsModule,
   ivrModule, // after queues: menus name queue codes
+  callsModule, // after queues, agents, ivr and tickets: the call flow uses them all
 ];

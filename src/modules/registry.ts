@@ -6,7 +6,9 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Database } from '../adapters/db/database.js';
+import type { TelephonyPort } from '../adapters/ari/index.js';
 import type { Clock } from '../domain/clock.js';
+import type { Timers } from '../domain/timers.js';
 import type { App } from '../http/types.js';
 import type { AuditService } from './audit/audit.service.js';
 import type { AuthService } from './auth/auth.service.js';
@@ -23,12 +25,18 @@ export interface ModuleContext {
   /** The database URL, for modules that need their own connections (job runners, LISTEN). */
   readonly databaseUrl: string;
   readonly clock: Clock;
+  /** Call-flow timers (tests scale them down). */
+  readonly timers: Timers;
   readonly outbox: OutboxRepository;
   readonly consumed: ConsumedEventsRepository;
   readonly subscriber: EventSubscriber;
   readonly audit: AuditService;
   readonly auth: AuthService;
   readonly departments: DepartmentsService;
+  /** Names this process among the instances sharing the database (NOTIFY payloads, node ownership). */
+  readonly instanceId: string;
+  /** The ARI port when ARI_URL is set; undefined = telephony off. */
+  readonly telephony: TelephonyPort | undefined;
   /** Services of modules built earlier in the list, by module name. */
   readonly modules: ReadonlyMap<string, FeatureModule>;
 }

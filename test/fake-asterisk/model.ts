@@ -245,6 +245,12 @@ export class AsteriskModel {
       this.chanEvent('ChannelCallerId', ch, {}, CALLER_PRESENTATION);
       return;
     }
+    // CHANNEL(language) is the channel's language (Set(CHANNEL(language)=zh) in the dialplan).
+    if (/^CHANNEL\(language\)$/i.test(name)) {
+      ch.language = value;
+      this.chanEvent('ChannelVarset', ch, { variable: name, value });
+      return;
+    }
     ch.vars.set(name, value);
     this.chanEvent('ChannelVarset', ch, { variable: name, value });
   }
@@ -349,6 +355,7 @@ export class AsteriskModel {
       vars: o.vars ?? {},
       headers: o.headers ?? {},
     });
+    if (o.language) ch.language = o.language;
     for (const [k, v] of Object.entries(o.vars ?? {})) this.chanEvent('ChannelVarset', ch, { variable: k, value: v });
     ch.dialplan = { context, exten, priority: entry?.priority ?? 2, app_name: '', app_data: '' };
     this.enterStasis(ch, app, args, { dialplanEvent: true });

@@ -119,6 +119,8 @@ export interface InboundCallOptions {
   headers?: Record<string, string>;
   /** SIP Call-ID reported as protocol_id. */
   protocolId?: string;
+  /** Channel language as the dialplan set it (`Set(CHANNEL(language)=zh)`); Asterisk's default is en. */
+  language?: string;
 }
 
 export interface HangupOptions {

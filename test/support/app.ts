@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import { buildApp, type Hotline } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { UserRole } from '../../src/domain/auth.js';
+import type { Timers } from '../../src/domain/timers.js';
 import { createTestDatabase } from './db.js';
 
 export const TEST_PASSWORD = 'Correct-Horse-9-Battery';
@@ -19,8 +20,9 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function buildTestApp(env: Record<string, string> = {}, opts: { withNats?: boolean; start?: boolean } = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+export async function buildTestApp(env: Record<string, string> = {}, opts: { withNats?: boolean; start?: boolean; timers?: Timers; dbUrl?: string } = {}): Promise<TestApp> {
+  // Two instances of one service share a database: the second is given the first's URL.
+  const db = opts.dbUrl ? { url: opts.dbUrl, drop: async () => undefined } : await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
@@ -32,7 +34,7 @@ export async function buildTestApp(env: Record<string, string> = {}, opts: { wit
     ...(opts.withNats ? { NATS_URL: inject('natsUrl'), NATS_STREAM: `HOTLINE_T${Date.now()}`, NATS_SUBJECT_PREFIX: `t${Date.now()}` } : {}),
     ...env,
   });
-  const hotline = await buildApp({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: db.url, jwtSecret: 'test-secret-test-secret-test-secret-0123', scrypt: TEST_SCRYPT });
+  const hotline = await buildApp({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), databaseUrl: db.url, jwtSecret: 'test-secret-test-secret-test-secret-0123', scrypt: TEST_SCRYPT, ...(opts.timers ? { timers: opts.timers } : {}) });
   if (opts.start !== false) await hotline.start();
   await hotline.app.ready();
 

@@ -11,7 +11,7 @@ export class PgListener {
   private retryTimer: NodeJS.Timeout | undefined;
   private attempt = 0;
 
-  constructor(private readonly url: string, private readonly channel: string, private readonly onNotify: () => void, private readonly logger: Logger) {}
+  constructor(private readonly url: string, private readonly channel: string, private readonly onNotify: (payload?: string) => void, private readonly logger: Logger) {}
 
   async start(): Promise<void> {
     await this.connect();
@@ -20,7 +20,7 @@ export class PgListener {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const client = new pg.Client({ connectionString: this.url, application_name: `hotline-listen-${this.channel}` });
-    client.on('notification', () => this.onNotify());
+    client.on('notification', (msg) => this.onNotify(msg.payload));
     client.on('error', (err) => {
       this.logger.warn({ err, channel: this.channel }, 'LISTEN connection lost; reconnecting');
       this.scheduleReconnect();

@@ -119,6 +119,111 @@ export interface AuditLog {
   userAgent: string | null;
 }
 
+export interface CallbackTasks {
+  attempts: Generated<number>;
+  callId: string;
+  createdAt: Generated<Timestamp>;
+  day: Timestamp;
+  enqueuedAt: Timestamp | null;
+  id: Generated<string>;
+  kind: string;
+  lastCallId: string;
+  phone: string;
+  priority: number | null;
+  queueId: string | null;
+  recordingName: string | null;
+  status: Generated<string>;
+  updatedAt: Generated<Timestamp>;
+  waitedSeconds: Generated<number>;
+}
+
+export interface CallerProfiles {
+  createdAt: Generated<Timestamp>;
+  flags: Generated<string[]>;
+  harassmentAction: Generated<string>;
+  note: string | null;
+  phone: string;
+  updatedAt: Generated<Timestamp>;
+  updatedBy: string | null;
+}
+
+export interface CallEvents {
+  at: Timestamp;
+  callId: string;
+  data: Generated<Json>;
+  id: Generated<Int8>;
+  type: string;
+}
+
+export interface CallOffers {
+  agentId: string;
+  callId: string;
+  cause: number | null;
+  channelId: string;
+  endedAt: Timestamp | null;
+  extension: string;
+  id: string;
+  nodeId: string;
+  offeredAt: Timestamp;
+  originatedAt: Timestamp | null;
+  outcome: string | null;
+  queueId: string;
+  techCause: string | null;
+}
+
+export interface CallRecordings {
+  callId: string;
+  durationSeconds: number | null;
+  endedAt: Timestamp | null;
+  format: string;
+  name: string;
+  nodeId: string;
+  sizeBytes: Int8 | null;
+  startedAt: Timestamp;
+  state: Generated<string>;
+}
+
+export interface Calls {
+  agentChannelId: string | null;
+  agentId: string | null;
+  answeredAt: Timestamp | null;
+  arrivedAt: Timestamp;
+  bridgeId: string | null;
+  callerName: Generated<string>;
+  callerNumber: Generated<string>;
+  centreId: Generated<string>;
+  channelId: string;
+  connectedAt: Timestamp | null;
+  dialedNumber: Generated<string>;
+  direction: string;
+  disposition: string | null;
+  endedAt: Timestamp | null;
+  flags: Generated<string[]>;
+  hangupBy: string | null;
+  hangupCause: number | null;
+  hangupCauseText: string | null;
+  holdingBridgeId: string | null;
+  id: string;
+  ivrPath: Generated<Json>;
+  language: Generated<string>;
+  nodeId: string;
+  priority: number | null;
+  queuedAt: Timestamp | null;
+  queueId: string | null;
+  state: string;
+  surveyResult: string | null;
+  transfer: Json | null;
+  updatedAt: Generated<Timestamp>;
+  version: Generated<number>;
+}
+
+export interface CallTickets {
+  boundAt: Generated<Timestamp>;
+  boundBy: string;
+  callId: string;
+  ticketId: string;
+}
+
 export interface Categories {
   active: Generated<boolean>;
   code: string;
@@ -241,6 +346,17 @@ export interface Outbox {
   type: string;
 }
 
+export interface QueueEntries {
+  callId: string;
+  enqueuedAt: Timestamp;
+  nodeId: string;
+  offerId: string | null;
+  priority: number;
+  queueId: string;
+  state: string;
+  updatedAt: Generated<Timestamp>;
+}
+
 export interface Queues {
   active: Generated<boolean>;
   announcementIntervalSeconds: number;
@@ -348,12 +464,15 @@ export interface SlaPolicyVersions {
 
 export interface SlaTicketTimers {
   dueAt: Timestamp;
+  overdueJob: Generated<boolean>;
   policyVersion: number;
+  scheduled: Generated<boolean>;
   stage: string;
   startedAt: Timestamp;
   ticketId: string;
   updatedAt: Generated<Timestamp>;
   warnAt: Timestamp;
+  warningJob: Generated<boolean>;
 }
 
 export interface SlaTimerFirings {
@@ -374,6 +493,13 @@ export interface SlaWorkingHours {
   periods: Json;
   updatedAt: Generated<Timestamp>;
   updatedBy: string | null;
+}
+
+export interface TelephonyNodes {
+  connected: boolean;
+  heartbeatAt: Timestamp;
+  instanceId: string;
+  nodeId: string;
 }
 
 export interface TicketAttachments {
@@ -543,6 +669,13 @@ export interface DB {
   attachments: Attachments;
   attachmentUploads: AttachmentUploads;
   auditLog: AuditLog;
+  callbackTasks: CallbackTasks;
+  callerProfiles: CallerProfiles;
+  callEvents: CallEvents;
+  callOffers: CallOffers;
+  callRecordings: CallRecordings;
+  calls: Calls;
+  callTickets: CallTickets;
   categories: Categories;
   centres: Centres;
   citizens: Citizens;
@@ -555,6 +688,7 @@ export interface DB {
   idempotencyKeys: IdempotencyKeys;
   ivrMenus: IvrMenus;
   outbox: Outbox;
+  queueEntries: QueueEntries;
   queues: Queues;
   queueSkills: QueueSkills;
   requestClusterMembers: RequestClusterMembers;
@@ -568,6 +702,7 @@ export interface DB {
   slaTicketTimers: SlaTicketTimers;
   slaTimerFirings: SlaTimerFirings;
   slaWorkingHours: SlaWorkingHours;
+  telephonyNodes: TelephonyNodes;
   ticketAttachments: TicketAttachments;
   ticketCallers: TicketCallers;
   ticketDepartments: TicketDepartments;

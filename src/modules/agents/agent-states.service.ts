@@ -71,23 +71,52 @@ export interface StateLogView {
   extension: string | null;
 }
 
+/** Told after a transaction that left an agent ready has committed (the ACD offers them a call). */
+export type ReadyListener = (agentId: string) => void;
+
+/** The NOTIFY channel on which every instance hears that an agent turned ready. */
+export const AGENT_READY_CHANNEL = 'hotline_agent_ready';
+
 export class AgentStatesService {
-  constructor(private readonly db: Database, private readonly repo: AgentsRepository, private readonly outbox: OutboxRepository, private readonly clock: Clock) {}
+  private readonly readyListeners = new Set<ReadyListener>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly repo: AgentsRepository,
+    private readonly outbox: OutboxRepository,
+    private readonly clock: Clock,
+    /** Names this instance in the ready notification, so it can ignore its own. */
+    private readonly instanceId = 'local',
+  ) {}
+
+  /** Local listeners for agents turning ready; other instances hear it through NOTIFY. */
+  onReady(listener: ReadyListener): () => void {
+    this.readyListeners.add(listener);
+    return () => this.readyListeners.delete(listener);
+  }
 
   /** Any state change. Throws the domain's errors for illegal moves; a repeated move changes nothing. */
   async change(agentId: string, to: AgentState, opts: ChangeOptions): Promise<AgentStateView> {
-    return this.withExtensionGuard(() => this.db.transaction().execute(async (tx) => {
-      const current = await this.repo.lockState(tx, agentId);
-      if (!current) throw new NotFoundError('Agent', agentId, 'agent_not_found');
-      if (opts.expectedState !== undefined && current.state !== opts.expectedState) {
-        throw new ConflictError(`The agent is ${current.state}, not ${opts.expectedState}`, 'agent_state_changed', { state: current.state, version: current.version });
-      }
-      if (opts.expectedCallId !== undefined && current.callId !== opts.expectedCallId) {
-        throw new ConflictError('The agent is not busy with this call', 'agent_call_mismatch', { callId: current.callId });
-      }
-      if (isNoop(current, to, opts.reason ?? null, opts.actor.type)) return toView(current);
-      return toView(await this.apply(tx, current, to, opts));
-    }));
+    const view = await this.withExtensionGuard(() => this.db.transaction().execute((tx) => this.changeInTx(tx, agentId, to, opts)));
+    if (view.state === 'ready') this.announceReady(agentId);
+    return view;
+  }
+
+  /**
+   * The same change inside the caller's transaction (the call flow moves the agent together
+   * with its call). The caller calls `announceReady` after commit when the agent ended ready.
+   */
+  async changeInTx(tx: Tx, agentId: string, to: AgentState, opts: ChangeOptions): Promise<AgentStateView> {
+    const current = await this.repo.lockState(tx, agentId);
+    if (!current) throw new NotFoundError('Agent', agentId, 'agent_not_found');
+    if (opts.expectedState !== undefined && current.state !== opts.expectedState) {
+      throw new ConflictError(`The agent is ${current.state}, not ${opts.expectedState}`, 'agent_state_changed', { state: current.state, version: current.version });
+    }
+    if (opts.expectedCallId !== undefined && current.callId !== opts.expectedCallId) {
+      throw new ConflictError('The agent is not busy with this call', 'agent_call_mismatch', { callId: current.callId });
+    }
+    if (isNoop(current, to, opts.reason ?? null, opts.actor.type)) return toView(current);
+    return toView(await this.apply(tx, current, to, opts));
   }
 
   /**
@@ -95,11 +124,19 @@ export class AgentStatesService {
    * (and active). Null when someone else got the agent first; never throws for that.
    */
   async claimForOffer(agentId: string, callId: string, actorId = 'acd'): Promise<AgentStateView | null> {
-    return this.db.transaction().execute(async (tx) => {
-      const current = await this.repo.lockState(tx, agentId);
-      if (!current || current.state !== 'ready' || !current.active) return null;
-      return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }));
-    });
+    return this.db.transaction().execute((tx) => this.offerInTx(tx, agentId, callId, actorId));
+  }
+
+  /** `claimForOffer` inside the ACD's transaction. */
+  async offerInTx(tx: Tx, agentId: string, callId: string, actorId = 'acd'): Promise<AgentStateView | null> {
+    const current = await this.repo.lockState(tx, agentId);
+    if (!current || current.state !== 'ready' || !current.active) return null;
+    return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }));
+  }
+
+  /** Tells local listeners that the agent is ready (after the change committed). */
+  announceReady(agentId: string): void {
+    for (const l of [...this.readyListeners]) l(agentId);
   }
 
   /** Log in at a phone: the agent's own extension unless another is given (hot-desking). */
@@ -187,6 +224,8 @@ export class AgentStatesService {
     }
     const logId = await this.repo.appendLog(tx, current.agentId, log, opts.actor.id);
     await this.outbox.append(tx, [{ type: 'agent.state_changed', payload: eventPayload(current, next.version, log, opts.actor, logId) }]);
+    // Other instances' ACDs learn of a ready agent at commit, whoever made the change.
+    if (to === 'ready') await this.repo.notify(tx, AGENT_READY_CHANNEL, JSON.stringify({ agentId: current.agentId, instance: this.instanceId }));
     return { ...current, ...next };
   }
 

@@ -16,7 +16,7 @@ const WRAP_UP_SWEEP_MS = 1000;
 export function agentsModule(ctx: ModuleContext): FeatureModule {
   const repo = new AgentsRepository();
   const agents = new AgentsService(ctx.db, repo, ctx.outbox, ctx.clock);
-  const agentStates = new AgentStatesService(ctx.db, repo, ctx.outbox, ctx.clock);
+  const agentStates = new AgentStatesService(ctx.db, repo, ctx.outbox, ctx.clock, ctx.instanceId);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   const sweep = () => {

@@ -84,6 +84,10 @@ export class AgentsRepository {
     return new Map(rows.map((r) => [r.id, r.active]));
   }
 
+  async notify(db: Executor, channel: string, payload: string): Promise<void> {
+    await sql`SELECT pg_notify(${channel}, ${payload})`.execute(db);
+  }
+
   // --- Current state and its log.
 
   async insertState(db: Executor, agentId: string, s: AgentStateSnapshot): Promise<void> {

@@ -167,6 +167,13 @@ export class QueuesService {
     return this.load(this.db, row);
   }
 
+  /** Every queue (active or not) for the call flow's cache; at most a few hundred exist. */
+  async all(): Promise<PublicQueue[]> {
+    const rows = await this.repo.list(this.db, { limit: 10_000 });
+    const skills = await this.repo.skillsOf(this.db, rows.map((r) => r.id));
+    return rows.map((r) => toPublic(r, skills.filter((s) => s.queueId === r.id)));
+  }
+
   /** Whether the queue takes callers now: always without a schedule (7×24). */
   async openingStatus(id: string, at?: Date): Promise<OpeningStatus> {
     const queue = await this.repo.findById(this.db, id);

@@ -1,0 +1,200 @@
+/**
+ * SQL of the ACD: queue entries, offers, the node heartbeat, and the advisory lock under which
+ * every matching decision is taken (so two instances never hand one agent two calls, nor one
+ * call to two agents; the partial unique indexes on call_offers back this up).
+ *
+ * Lock order, everywhere: queue entry → call → agent state → offer.
+ */
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../adapters/db/database.js';
+import type { OfferOutcome } from '../../domain/calls/offers.js';
+
+// Fixed key for pg_advisory_xact_lock: "ACD" in ASCII, then 12345.
+const ACD_LOCK_KEY = 0x414344_12345;
+
+export interface EntryRow {
+  callId: string;
+  queueId: string;
+  nodeId: string;
+  priority: number;
+  enqueuedAt: Date;
+  state: 'waiting' | 'offered';
+  offerId: string | null;
+}
+
+export interface OfferRow {
+  id: string;
+  callId: string;
+  agentId: string;
+  extension: string;
+  nodeId: string;
+  channelId: string;
+  queueId: string;
+  offeredAt: Date;
+  originatedAt: Date | null;
+  endedAt: Date | null;
+  outcome: OfferOutcome | null;
+  cause: number | null;
+  techCause: string | null;
+}
+
+export interface ReadyAgentRow {
+  agentId: string;
+  extension: string;
+  idleSince: Date;
+  languages: string[];
+}
+
+const ENTRY_COLUMNS = ['callId', 'queueId', 'nodeId', 'priority', 'enqueuedAt', 'state', 'offerId'] as const;
+const OFFER_COLUMNS = ['id', 'callId', 'agentId', 'extension', 'nodeId', 'channelId', 'queueId', 'offeredAt', 'originatedAt', 'endedAt', 'outcome', 'cause', 'techCause'] as const;
+
+export class AcdRepository {
+  /** Serialises ACD decisions across instances until the transaction ends. */
+  async lock(tx: Tx): Promise<void> {
+    await sql`SELECT pg_advisory_xact_lock(${ACD_LOCK_KEY}::bigint)`.execute(tx);
+  }
+
+  async notify(db: Executor, channel: string, payload: string): Promise<void> {
+    await sql`SELECT pg_notify(${channel}, ${payload})`.execute(db);
+  }
+
+  // --- Queue entries.
+
+  async insertEntry(db: Executor, e: Omit<EntryRow, 'state' | 'offerId'>): Promise<void> {
+    await db.insertInto('queueEntries').values({ ...e, state: 'waiting', offerId: null }).execute();
+  }
+
+  async findEntry(db: Executor, callId: string): Promise<EntryRow | undefined> {
+    return (await db.selectFrom('queueEntries').select(ENTRY_COLUMNS).where('callId', '=', callId).executeTakeFirst()) as EntryRow | undefined;
+  }
+
+  async lockEntry(tx: Tx, callId: string): Promise<EntryRow | undefined> {
+    return (await tx.selectFrom('queueEntries').select(ENTRY_COLUMNS).where('callId', '=', callId).forUpdate().executeTakeFirst()) as EntryRow | undefined;
+  }
+
+  async updateEntry(db: Executor, callId: string, patch: Partial<Pick<EntryRow, 'queueId' | 'priority' | 'state' | 'offerId'>>): Promise<void> {
+    await db.updateTable('queueEntries').set({ ...patch, updatedAt: sql<Date>`now()` }).where('callId', '=', callId).execute();
+  }
+
+  async deleteEntry(db: Executor, callId: string): Promise<boolean> {
+    const r = await db.deleteFrom('queueEntries').where('callId', '=', callId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
+  /**
+   * The caller an agent should take: the highest priority, then the longest waiting, among
+   * waiting callers of the queues the agent qualifies for, on nodes whose instance is alive.
+   */
+  async bestWaiting(db: Executor, queueIds: readonly string[], liveWithinSeconds: number): Promise<EntryRow | undefined> {
+    if (queueIds.length === 0) return undefined;
+    return (await db.selectFrom('queueEntries as e')
+      .innerJoin('telephonyNodes as n', 'n.nodeId', 'e.nodeId')
+      .select(['e.callId', 'e.queueId', 'e.nodeId', 'e.priority', 'e.enqueuedAt', 'e.state', 'e.offerId'])
+      .where('e.state', '=', 'waiting')
+      .where('e.queueId', 'in', queueIds)
+      .where('n.connected', '=', true)
+      .where('n.heartbeatAt', '>', sql<Date>`now() - make_interval(secs => ${liveWithinSeconds})`)
+      .orderBy('e.priority', 'desc').orderBy('e.enqueuedAt').orderBy('e.callId')
+      .limit(1)
+      .executeTakeFirst()) as EntryRow | undefined;
+  }
+
+  async anyWaitingOn(db: Executor, nodeIds: readonly string[]): Promise<boolean> {
+    if (nodeIds.length === 0) return false;
+    return (await db.selectFrom('queueEntries').select('callId').where('state', '=', 'waiting').where('nodeId', 'in', nodeIds).limit(1).executeTakeFirst()) !== undefined;
+  }
+
+  /** How many callers of the queue are served before this one. */
+  async countAhead(db: Executor, e: Pick<EntryRow, 'callId' | 'queueId' | 'priority' | 'enqueuedAt'>): Promise<number> {
+    const row = await db.selectFrom('queueEntries').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('queueId', '=', e.queueId)
+      .where((eb) => eb.or([
+        eb('priority', '>', e.priority),
+        eb.and([eb('priority', '=', e.priority), eb('enqueuedAt', '<', e.enqueuedAt)]),
+        eb.and([eb('priority', '=', e.priority), eb('enqueuedAt', '=', e.enqueuedAt), eb('callId', '<', e.callId)]),
+      ]))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async waitingInQueue(db: Executor, queueId: string, limit: number): Promise<EntryRow[]> {
+    return (await db.selectFrom('queueEntries').select(ENTRY_COLUMNS).where('queueId', '=', queueId)
+      .orderBy('priority', 'desc').orderBy('enqueuedAt').orderBy('callId').limit(limit).execute()) as EntryRow[];
+  }
+
+  // --- Agents the ACD may offer to.
+
+  async readyAgents(db: Executor, limit: number): Promise<ReadyAgentRow[]> {
+    const rows = await db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId')
+      .select(['s.agentId', 's.extension', 's.idleSince', 'a.languages'])
+      .where('s.state', '=', 'ready').where('a.active', '=', true)
+      .orderBy('s.idleSince').orderBy('s.agentId').limit(limit).execute();
+    return rows.map((r) => ({ agentId: r.agentId, extension: r.extension!, idleSince: r.idleSince!, languages: r.languages }));
+  }
+
+  async agentSkills(db: Executor, agentIds: readonly string[]): Promise<{ agentId: string; skillId: string; level: number }[]> {
+    if (agentIds.length === 0) return [];
+    return db.selectFrom('agentSkills').select(['agentId', 'skillId', 'level']).where('agentId', 'in', agentIds).execute();
+  }
+
+  /** Logged-in agents (ready, ringing, on a call or in wrap-up) with skills and languages. */
+  async staffedAgents(db: Executor): Promise<{ agentId: string; languages: string[] }[]> {
+    return db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId')
+      .select(['s.agentId', 'a.languages']).where('a.active', '=', true).where('s.state', 'in', ['ready', 'ringing', 'on_call', 'wrap_up']).execute();
+  }
+
+  // --- Offers.
+
+  async insertOffer(tx: Tx, o: Omit<OfferRow, 'originatedAt' | 'endedAt' | 'outcome' | 'cause' | 'techCause'>): Promise<void> {
+    await tx.insertInto('callOffers').values(o).execute();
+  }
+
+  async findOffer(db: Executor, id: string): Promise<OfferRow | undefined> {
+    return (await db.selectFrom('callOffers').select(OFFER_COLUMNS).where('id', '=', id).executeTakeFirst()) as OfferRow | undefined;
+  }
+
+  async openOfferOfCall(db: Executor, callId: string): Promise<OfferRow | undefined> {
+    return (await db.selectFrom('callOffers').select(OFFER_COLUMNS).where('callId', '=', callId).where('outcome', 'is', null).executeTakeFirst()) as OfferRow | undefined;
+  }
+
+  async offersOfCall(db: Executor, callId: string): Promise<OfferRow[]> {
+    return (await db.selectFrom('callOffers').select(OFFER_COLUMNS).where('callId', '=', callId).orderBy('offeredAt').orderBy('id').execute()) as OfferRow[];
+  }
+
+  async markOriginated(db: Executor, id: string, at: Date): Promise<void> {
+    await db.updateTable('callOffers').set({ originatedAt: at }).where('id', '=', id).where('outcome', 'is', null).execute();
+  }
+
+  /** Closes an open offer; false when it already had an outcome (a duplicate report). */
+  async finishOffer(tx: Tx, id: string, outcome: OfferOutcome, at: Date, cause?: number | null, techCause?: string | null): Promise<boolean> {
+    const r = await tx.updateTable('callOffers').set({ outcome, endedAt: at, cause: cause ?? null, techCause: techCause ?? null })
+      .where('id', '=', id).where('outcome', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Open offers older than `before` on nodes whose instance stopped beating (nobody will settle them). */
+  async orphanedOffers(db: Executor, before: Date, deadAfterSeconds: number): Promise<OfferRow[]> {
+    return (await db.selectFrom('callOffers as o').leftJoin('telephonyNodes as n', 'n.nodeId', 'o.nodeId')
+      .select(['o.id', 'o.callId', 'o.agentId', 'o.extension', 'o.nodeId', 'o.channelId', 'o.queueId', 'o.offeredAt', 'o.originatedAt', 'o.endedAt', 'o.outcome', 'o.cause', 'o.techCause'])
+      .where('o.outcome', 'is', null).where('o.offeredAt', '<', before)
+      .where((eb) => eb.or([eb('n.nodeId', 'is', null), eb('n.heartbeatAt', '<', sql<Date>`now() - make_interval(secs => ${deadAfterSeconds})`)]))
+      .orderBy('o.offeredAt').limit(100).execute()) as OfferRow[];
+  }
+
+  // --- Node liveness.
+
+  async heartbeat(db: Executor, instanceId: string, nodes: readonly { nodeId: string; connected: boolean }[]): Promise<void> {
+    if (nodes.length === 0) return;
+    await db.insertInto('telephonyNodes')
+      .values(nodes.map((n) => ({ nodeId: n.nodeId, instanceId, connected: n.connected, heartbeatAt: sql<Date>`now()` })))
+      .onConflict((oc) => oc.column('nodeId').doUpdateSet((eb) => ({
+        instanceId: eb.ref('excluded.instanceId'), connected: eb.ref('excluded.connected'), heartbeatAt: eb.ref('excluded.heartbeatAt'),
+      })))
+      .execute();
+  }
+
+  async release(db: Executor, instanceId: string, nodeIds: readonly string[]): Promise<void> {
+    if (nodeIds.length === 0) return;
+    await db.updateTable('telephonyNodes').set({ connected: false }).where('instanceId', '=', instanceId).where('nodeId', 'in', nodeIds).execute();
+  }
+}

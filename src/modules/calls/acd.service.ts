@@ -1,0 +1,265 @@
+/**
+ * Our own ACD. Every decision is one PostgreSQL transaction under an advisory lock shared by
+ * all instances: pick the caller (priority class, then longest waiting) and the agent (best skill
+ * fit, then longest idle), move the agent ready → ringing, mark the queue entry offered and
+ * write the offer row. Only then does the instance holding the caller's Asterisk node originate
+ * to the agent's phone. An agent is never offered two calls; a caller is never offered to two
+ * agents (also guarded by unique indexes).
+ *
+ * Work arrives as kicks (an agent turned ready, a caller was queued or re-queued) that are
+ * coalesced into passes, plus a periodic sweep that repairs anything a lost kick left behind.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Database, Tx } from '../../adapters/db/database.js';
+import { rankAgents, type AgentCandidate } from '../../domain/acd/index.js';
+import type { Clock } from '../../domain/clock.js';
+import type { AgentStatesService } from '../agents/agent-states.service.js';
+import type { OutboxRepository } from '../events/outbox.repository.js';
+import type { AcdRepository, EntryRow } from './acd.repository.js';
+import { requirementOf, type QueueDirectory } from './queue-directory.js';
+
+export interface AcdOffer {
+  readonly offerId: string;
+  readonly callId: string;
+  readonly agentId: string;
+  readonly extension: string;
+  readonly nodeId: string;
+  /** Our id for the agent leg (given to Asterisk at originate). */
+  readonly channelId: string;
+  readonly queueId: string;
+  readonly ringTimeoutSeconds: number;
+  readonly offeredAt: Date;
+}
+
+export interface AcdSettings {
+  /** A node whose instance has not beaten for this long is treated as gone. */
+  readonly liveWithinSeconds: number;
+  /** Period of the repair sweep and the node heartbeat. */
+  readonly sweepMs: number;
+  /** Ready agents considered in one pass. */
+  readonly maxAgentsPerPass: number;
+  /** Open offers on a dead node older than this are settled as lost (frees the agent). */
+  readonly orphanOfferSeconds: number;
+}
+
+export const DEFAULT_ACD_SETTINGS: AcdSettings = { liveWithinSeconds: 6, sweepMs: 1000, maxAgentsPerPass: 500, orphanOfferSeconds: 180 };
+
+export interface AcdDeps {
+  readonly db: Database;
+  readonly repo: AcdRepository;
+  readonly agentStates: AgentStatesService;
+  readonly queues: QueueDirectory;
+  readonly outbox: OutboxRepository;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly instanceId: string;
+  /** Nodes this instance holds a live ARI connection to. */
+  readonly localNodes: () => readonly { nodeId: string; connected: boolean }[];
+  /** Hands a committed offer to the caller's session (same instance). */
+  readonly dispatch: (offer: AcdOffer) => void;
+  /** Settles an offer nobody will carry out (its node's instance died). */
+  readonly settleOrphan: (offerId: string) => Promise<void>;
+  readonly settings?: Partial<AcdSettings>;
+}
+
+/** Measured per decision, for the benchmark and /readyz. */
+export interface AcdStats {
+  passes: number;
+  offers: number;
+  failures: number;
+}
+
+interface Candidate extends AgentCandidate {
+  readonly extension: string;
+}
+
+export class AcdService {
+  private readonly settings: AcdSettings;
+  private readonly agents = new Set<string>();
+  private readonly entries = new Set<string>();
+  private sweepWanted = false;
+  private running: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private failureStreak = 0;
+  readonly stats: AcdStats = { passes: 0, offers: 0, failures: 0 };
+
+  constructor(private readonly deps: AcdDeps) {
+    this.settings = { ...DEFAULT_ACD_SETTINGS, ...deps.settings };
+  }
+
+  /** An agent turned ready: offer them the best caller they can serve. */
+  kickAgent(agentId: string): void {
+    this.agents.add(agentId);
+    this.schedule();
+  }
+
+  /** A caller was queued or re-queued: find them the best agent. */
+  kickEntry(callId: string): void {
+    this.entries.add(callId);
+    this.schedule();
+  }
+
+  start(): void {
+    this.stopped = false;
+    const tick = () => {
+      void this.tick().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.settings.sweepMs).unref();
+      });
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    const nodes = this.deps.localNodes().map((n) => n.nodeId);
+    await this.deps.repo.release(this.deps.db, this.deps.instanceId, nodes).catch((err: unknown) => this.deps.logger.warn({ err }, 'could not release telephony nodes'));
+  }
+
+  /** Resolves when no pass is running or queued (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  /** Heartbeat of our nodes, then a repair sweep if callers wait on them. */
+  async tick(): Promise<void> {
+    const { repo, db, logger } = this.deps;
+    try {
+      const nodes = this.deps.localNodes();
+      await repo.heartbeat(db, this.deps.instanceId, nodes);
+      const orphans = await repo.orphanedOffers(db, new Date(this.deps.clock.now().getTime() - this.settings.orphanOfferSeconds * 1000), this.settings.liveWithinSeconds * 5);
+      for (const o of orphans) await this.deps.settleOrphan(o.id);
+      if (await repo.anyWaitingOn(db, nodes.filter((n) => n.connected).map((n) => n.nodeId))) {
+        this.sweepWanted = true;
+        this.schedule();
+      }
+    } catch (err) {
+      logger.warn({ err }, 'ACD tick failed');
+    }
+  }
+
+  private schedule(): void {
+    if (this.running || this.stopped) return;
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (!this.stopped && (this.agents.size > 0 || this.entries.size > 0 || this.sweepWanted)) this.schedule();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped && (this.agents.size > 0 || this.entries.size > 0 || this.sweepWanted)) {
+      const agents = [...this.agents];
+      const entries = [...this.entries];
+      const sweep = this.sweepWanted;
+      this.agents.clear();
+      this.entries.clear();
+      this.sweepWanted = false;
+      let offers: AcdOffer[] = [];
+      try {
+        offers = await this.pass(agents, entries, sweep);
+        this.failureStreak = 0;
+      } catch (err) {
+        this.stats.failures++;
+        this.failureStreak++;
+        this.deps.logger.error({ err }, 'ACD pass failed; retrying');
+        // Nothing was committed: put the work back and retry after a pause.
+        for (const a of agents) this.agents.add(a);
+        for (const e of entries) this.entries.add(e);
+        this.sweepWanted ||= sweep;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** Math.min(this.failureStreak, 6))));
+        continue;
+      }
+      this.stats.passes++;
+      for (const o of offers) {
+        this.stats.offers++;
+        try {
+          this.deps.dispatch(o);
+        } catch (err) {
+          this.deps.logger.error({ err, callId: o.callId }, 'offer dispatch failed');
+        }
+      }
+    }
+  }
+
+  /** One transaction: match the kicked entries, then the kicked (or, in a sweep, all ready) agents. */
+  private async pass(agentIds: readonly string[], entryIds: readonly string[], sweep: boolean): Promise<AcdOffer[]> {
+    const { db, repo } = this.deps;
+    const local = new Set(this.deps.localNodes().filter((n) => n.connected).map((n) => n.nodeId));
+    if (local.size === 0) return [];
+    return db.transaction().execute(async (tx) => {
+      await repo.lock(tx);
+      const offers: AcdOffer[] = [];
+      const ready = await this.readyCandidates(tx);
+      if (ready.size === 0) return offers;
+      const eligible = new Map<string, string[]>();
+      const queuesOf = async (a: Candidate) => {
+        let ids = eligible.get(a.agentId);
+        if (!ids) eligible.set(a.agentId, (ids = await this.deps.queues.eligibleQueueIds(a)));
+        return ids;
+      };
+      const serve = async (agent: Candidate): Promise<EntryRow | undefined> => {
+        const best = await repo.bestWaiting(tx, await queuesOf(agent), this.settings.liveWithinSeconds);
+        // A better caller on another instance's node: that instance heard the same kick and takes it.
+        if (!best || !local.has(best.nodeId)) return undefined;
+        const offer = await this.claim(tx, best, agent);
+        ready.delete(agent.agentId);
+        if (offer) offers.push(offer);
+        return offer ? best : undefined;
+      };
+
+      for (const callId of entryIds) {
+        const entry = await repo.findEntry(tx, callId);
+        if (entry?.state !== 'waiting' || !local.has(entry.nodeId)) continue;
+        const queue = await this.deps.queues.get(entry.queueId);
+        if (!queue) continue;
+        for (const agent of rankAgents([...ready.values()], requirementOf(queue))) {
+          const served = await serve(agent);
+          if (served?.callId === callId) break;
+        }
+      }
+      const agents = sweep ? [...ready.values()] : agentIds.map((id) => ready.get(id)).filter((a): a is Candidate => a !== undefined);
+      for (const agent of agents) if (ready.has(agent.agentId)) await serve(agent);
+      return offers;
+    });
+  }
+
+  private async readyCandidates(tx: Tx): Promise<Map<string, Candidate>> {
+    const rows = await this.deps.repo.readyAgents(tx, this.settings.maxAgentsPerPass);
+    const skills = await this.deps.repo.agentSkills(tx, rows.map((r) => r.agentId));
+    const byAgent = new Map<string, { skillId: string; level: number }[]>();
+    for (const s of skills) {
+      let list = byAgent.get(s.agentId);
+      if (!list) byAgent.set(s.agentId, (list = []));
+      list.push({ skillId: s.skillId, level: s.level });
+    }
+    return new Map(rows.map((r) => [r.agentId, { agentId: r.agentId, extension: r.extension, idleSince: r.idleSince, languages: r.languages, skills: byAgent.get(r.agentId) ?? [] }]));
+  }
+
+  /** The offer itself: entry → agent (ready → ringing) → offer row → event, in the pass's transaction. */
+  private async claim(tx: Tx, candidate: EntryRow, agent: Candidate): Promise<AcdOffer | undefined> {
+    const { repo, agentStates, outbox } = this.deps;
+    const entry = await repo.lockEntry(tx, candidate.callId);
+    if (entry?.state !== 'waiting') return undefined;
+    const queue = await this.deps.queues.get(entry.queueId);
+    if (!queue) return undefined;
+    const claimed = await agentStates.offerInTx(tx, agent.agentId, entry.callId);
+    if (!claimed) return undefined;
+    const offer: AcdOffer = {
+      offerId: randomUUID(), callId: entry.callId, agentId: agent.agentId, extension: claimed.extension ?? agent.extension,
+      nodeId: entry.nodeId, channelId: randomUUID(), queueId: entry.queueId, ringTimeoutSeconds: queue.ringTimeoutSeconds, offeredAt: this.deps.clock.now(),
+    };
+    await repo.insertOffer(tx, {
+      id: offer.offerId, callId: offer.callId, agentId: offer.agentId, extension: offer.extension, nodeId: offer.nodeId,
+      channelId: offer.channelId, queueId: offer.queueId, offeredAt: offer.offeredAt,
+    });
+    await repo.updateEntry(tx, entry.callId, { state: 'offered', offerId: offer.offerId });
+    await outbox.append(tx, [{
+      type: 'call.offered',
+      payload: { callId: offer.callId, offerId: offer.offerId, agentId: offer.agentId, extension: offer.extension, queueId: offer.queueId, nodeId: offer.nodeId, at: offer.offeredAt.toISOString() },
+    }]);
+    return offer;
+  }
+}

@@ -1,0 +1,812 @@
+/**
+ * One inbound call: the caller's channel, their place in a queue, the offer to an agent's
+ * phone, the connected conversation and the survey. Events of the call's channels, its timers
+ * and the ACD's offers run one at a time through `run`; the menu and the survey run as flows
+ * beside it (they only wait on the channel's media). Every state change goes through the
+ * ledger — stored first — then to Asterisk.
+ */
+import type { Logger } from 'pino';
+import type { AriNode, NodeEvent, TelephonyPort } from '../../adapters/ari/index.js';
+import { isAriConflict, isAriNotFound } from '../../adapters/ari/index.js';
+import { priorityOf, type CallerFlag } from '../../domain/acd/index.js';
+import { announcementMedia, expectedWaitSeconds, surveyResultOf } from '../../domain/calls/announcements.js';
+import { OFFER_GRACE_SECONDS } from '../../domain/calls/offers.js';
+import { abandonDisposition, type CallDisposition, type CallState, type HangupParty } from '../../domain/calls/states.js';
+import type { IvrMenu } from '../../domain/ivr/menu.js';
+import { promptMediaUri } from '../../domain/ivr/prompts.js';
+import { agentEndpoint, STASIS_ARGS } from '../../domain/telephony/asterisk-contract.js';
+import type { PublicQueue } from '../queues/queues.service.js';
+import type { AcdOffer, AcdService } from './acd.service.js';
+import { CallGoneError, ChannelMedia } from './calls.media.js';
+import { runMenu, type ProgressPort } from './calls.ivr-flow.js';
+import { StaleCallStateError, type CallLedger } from './calls.ledger.js';
+import type { CallRow } from './calls.repository.js';
+import type { QueueDirectory } from './queue-directory.js';
+import type { Timers } from '../../domain/timers.js';
+
+const uri = promptMediaUri;
+
+export interface CallFlowSettings {
+  /** Queue code used when no menu is published or a menu's queue is gone. */
+  readonly fallbackQueueCode: string;
+  readonly recordingFormat: string;
+  /** Seconds the survey waits for a key. */
+  readonly surveyTimeoutSeconds: number;
+  /** Seconds the caller has to press 1 after the callback offer. */
+  readonly callbackWindowSeconds: number;
+  /** Longest voicemail, seconds. */
+  readonly voicemailMaxSeconds: number;
+}
+
+export interface IvrMenuSource {
+  currentMenu(): Promise<{ version: number; menu: IvrMenu } | null>;
+}
+
+export interface OpeningPort {
+  isOpen(queueId: string): Promise<boolean>;
+}
+
+export interface CallerInfo {
+  readonly phone: string | null;
+  readonly routingFlags: CallerFlag[];
+  readonly skipMenu: boolean;
+  readonly harassment: 'warn' | 'disconnect' | null;
+  readonly summary: Record<string, unknown>;
+}
+
+export interface SessionRegistry {
+  bind(nodeId: string, key: string, session: CallSession): void;
+  unbind(nodeId: string, key: string): void;
+  remove(session: CallSession): void;
+}
+
+export interface SessionDeps {
+  readonly telephony: TelephonyPort;
+  readonly ledger: CallLedger;
+  readonly acd: AcdService;
+  readonly queues: QueueDirectory;
+  readonly opening: OpeningPort;
+  readonly ivr: IvrMenuSource;
+  readonly progress: ProgressPort | undefined;
+  readonly lookupCaller: (row: CallRow) => Promise<CallerInfo>;
+  readonly queueStats: (queue: PublicQueue) => Promise<{ averageHandleSeconds: number; staffedAgents: number }>;
+  readonly recordingSize: (nodeId: string, name: string) => void;
+  readonly timers: Timers;
+  readonly settings: CallFlowSettings;
+  readonly registry: SessionRegistry;
+}
+
+interface OpenOffer {
+  readonly offerId: string;
+  readonly agentId: string;
+  readonly extension: string;
+  readonly channelId: string;
+  ringTimer: unknown;
+}
+
+type TimerName = 'announce' | 'callbackOffer' | 'maxWait' | 'callbackWindow' | 'voicemail';
+
+export class CallSession {
+  readonly id: string;
+  readonly nodeId: string;
+  readonly callerChannelId: string;
+  readonly log: Logger;
+  private row: CallRow;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly media: ChannelMedia;
+  private readonly timerHandles = new Map<TimerName, unknown>();
+  private offer: OpenOffer | undefined;
+  private queue: PublicQueue | undefined;
+  private caller: CallerInfo | undefined;
+  private recordingName: string | undefined;
+  private voicemailName: string | undefined;
+  private callerHangupParty: HangupParty | undefined;
+  private callerHangupCause: number | undefined;
+  private callbackOffered = false;
+  private selfServed = false;
+  private ended = false;
+  private recordingSegment = 0;
+  /** Resolves when the session has ended and let go of everything. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+
+  constructor(row: CallRow, private readonly deps: SessionDeps, logger: Logger) {
+    this.row = row;
+    this.id = row.id;
+    this.nodeId = row.nodeId;
+    this.callerChannelId = row.channelId;
+    this.log = logger.child({ callId: row.id, nodeId: row.nodeId, channelId: row.channelId });
+    this.media = new ChannelMedia(() => this.node(), row.channelId, deps.timers, this.log);
+    this.done = new Promise((r) => (this.resolveDone = r));
+    deps.registry.bind(this.nodeId, row.channelId, this);
+  }
+
+  get state(): CallState {
+    return this.row.state;
+  }
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Current view for supervisors and tests. */
+  snapshot(): { callId: string; state: CallState; queueId: string | null; agentId: string | null; offerId: string | null } {
+    return { callId: this.id, state: this.row.state, queueId: this.row.queueId, agentId: this.offer?.agentId ?? this.row.agentId, offerId: this.offer?.offerId ?? null };
+  }
+
+  /** Runs `fn` after everything queued before it; errors are logged, never stop the call's lane. */
+  run(fn: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(async () => {
+      if (this.ended) return;
+      try {
+        await fn();
+      } catch (err) {
+        await this.onError(err);
+      }
+    });
+    this.chain = next;
+    return next;
+  }
+
+  handle(e: NodeEvent): void {
+    // A bridge recording finishes while its bridge is destroyed, often as the call ends: it is
+    // stored whatever state the session is in (an ended session runs nothing more).
+    if ((e.type === 'RecordingFinished' || e.type === 'RecordingFailed') && !e.recording.name.startsWith('vm-')) {
+      void this.bridgeRecordingDone(e).catch((err: unknown) => this.log.warn({ err }, 'could not store a finished recording'));
+      return;
+    }
+    void this.run(() => this.onEvent(e));
+  }
+
+  private async bridgeRecordingDone(e: NodeEvent & { type: 'RecordingFinished' | 'RecordingFailed' }): Promise<void> {
+    const state = e.type === 'RecordingFinished' ? 'done' : 'failed';
+    await this.deps.ledger.recordingFinished(this.id, e.recording.name, { state, durationSeconds: e.recording.duration ?? null, cause: e.recording.cause ?? null });
+    if (state === 'done') this.deps.recordingSize(this.nodeId, e.recording.name);
+  }
+
+  // --- Arrival (StasisStart of the caller).
+
+  /** A new call: answer, look the caller up, then the menu (or straight to a queue). */
+  begin(): void {
+    void this.run(async () => {
+      await this.node().channels.answer(this.callerChannelId);
+      await this.deps.ledger.note(this.id, 'answered', {}, { answeredAt: this.deps.ledger.now() });
+      try {
+        this.caller = await this.deps.lookupCaller(this.row);
+      } catch (err) {
+        // Without the caller's history the call still goes on, as an ordinary caller.
+        this.log.warn({ err }, 'caller lookup failed');
+        this.caller = { phone: null, routingFlags: this.row.direction === 'transfer_in' ? ['emergency_linkage'] : [], skipMenu: this.row.direction === 'transfer_in', harassment: null, summary: { lookupFailed: true } };
+      }
+      await this.deps.ledger.note(this.id, 'caller_flags', this.caller.summary, { flags: this.caller.routingFlags });
+      void this.arrivalFlow();
+    });
+  }
+
+  private async arrivalFlow(): Promise<void> {
+    const caller = this.caller!;
+    try {
+      if (caller.harassment) {
+        await this.media.play([uri('harassment-warning')]);
+        if (caller.harassment === 'disconnect') {
+          await this.media.play([uri('harassment-disconnect')]);
+          await this.run(() => this.hangupCaller('rejected'));
+          return;
+        }
+      }
+      if (caller.skipMenu) {
+        if (this.row.direction === 'inbound') await this.media.play([uri('elderly-priority')]);
+        const menu = await this.deps.ivr.currentMenu();
+        await this.run(() => this.route(menu?.menu.defaultQueue ?? this.deps.settings.fallbackQueueCode, 'arrived', { skipMenu: true }));
+        return;
+      }
+      const current = await this.deps.ivr.currentMenu();
+      if (!current) {
+        await this.run(() => this.route(this.deps.settings.fallbackQueueCode, 'arrived', { noMenu: true }));
+        return;
+      }
+      await this.run(async () => {
+        this.row = await this.deps.ledger.move(this.id, 'arrived', 'ivr', 'ivr_choice', { menuVersion: current.version, step: 'menu' });
+      });
+      if (this.ended) return;
+      await this.media.play([uri('greeting'), uri('recording-notice')], { bargeIn: true });
+      const outcome = await runMenu({
+        media: this.media, menu: current.menu, callerPhone: caller.phone, progress: this.deps.progress, log: this.log,
+        step: (s) => this.deps.ledger.ivrStep(this.id, s),
+        progressNote: async (data) => {
+          if (data.found === true) this.selfServed = true;
+          await this.deps.ledger.note(this.id, 'progress_query', data);
+        },
+      });
+      if (outcome.kind === 'callback') {
+        await this.run(() => this.callbackAndHangup('requested'));
+        return;
+      }
+      if (outcome.promptId) await this.media.play([uri(outcome.promptId)]);
+      await this.run(() => this.route(outcome.queueCode, 'ivr', {}));
+    } catch (err) {
+      if (err instanceof CallGoneError) return;
+      // Whatever broke in the menu, the caller still reaches an agent.
+      this.log.error({ err }, 'menu failed; routing the caller to the fallback queue');
+      await this.run(() => this.route(this.deps.settings.fallbackQueueCode, this.row.state, { menuFailed: true }));
+    }
+  }
+
+  // --- Queueing.
+
+  /** To the queue named by code (or the fallback), honouring its opening hours. */
+  private async route(code: string, from: CallState, data: Record<string, unknown>): Promise<void> {
+    if (this.row.state !== from) return;
+    let queue = (await this.deps.queues.byCodeActive(code)) ?? (await this.deps.queues.byCodeActive(this.deps.settings.fallbackQueueCode));
+    if (queue && !(await this.deps.opening.isOpen(queue.id))) {
+      // A specialist desk out of hours: the caller hears so and goes to the general queue.
+      const menu = await this.deps.ivr.currentMenu();
+      const general = await this.deps.queues.byCodeActive(menu?.menu.defaultQueue ?? this.deps.settings.fallbackQueueCode);
+      if (general && general.id !== queue.id) {
+        this.media.playAndForget([uri('after-hours-specialist')]);
+        data = { ...data, closedQueueId: queue.id };
+        queue = general;
+      }
+    }
+    if (!queue) {
+      this.log.error({ code }, 'no queue to route the caller to');
+      await this.hangupCaller('failed', [uri('service-unavailable')]);
+      return;
+    }
+    await this.enqueue(queue, from, this.deps.ledger.now(), data);
+  }
+
+  private async enqueue(queue: PublicQueue, from: CallState, enqueuedAt: Date, data: Record<string, unknown>): Promise<void> {
+    const flags = this.caller?.routingFlags ?? (this.row.flags as CallerFlag[]);
+    const priority = priorityOf(flags, queue.priorityRules);
+    const holdingBridgeId = this.row.holdingBridgeId ?? `hold-${this.id}`;
+    const entry = await this.deps.ledger.enqueue(this.id, from, { queueId: queue.id, priority, holdingBridgeId, enqueuedAt, data });
+    this.row = { ...this.row, state: 'queued', queueId: queue.id, priority, holdingBridgeId, queuedAt: this.row.queuedAt ?? this.deps.ledger.now() };
+    this.queue = queue;
+    await this.ensureHolding(holdingBridgeId);
+    if (queue.language && queue.language !== this.row.language && (queue.language === 'en' || queue.language === 'zh')) {
+      await this.ignoreGone(this.node().channels.setVariable(this.callerChannelId, 'CHANNEL(language)', queue.language));
+    }
+    if (from !== 'queued') this.media.playAndForget([uri('connecting-agent')]);
+    // After an overflow, the new queue's maximum wait counts from the overflow.
+    this.armQueueTimers(queue, from === 'queued' ? this.deps.ledger.now() : entry.enqueuedAt);
+    this.deps.acd.kickEntry(this.id);
+  }
+
+  /** The caller in their own holding bridge with music (recreated after a recovery if missing). */
+  private async ensureHolding(bridgeId: string): Promise<void> {
+    const node = this.node();
+    try {
+      await node.bridges.create({ type: 'holding', bridgeId, name: `hotline-hold-${this.id}` });
+    } catch (err) {
+      if (!isAriConflict(err)) throw err; // already there (recovery)
+    }
+    this.deps.registry.bind(this.nodeId, `bridge:${bridgeId}`, this);
+    await this.ignoreGone(node.bridges.addChannel(bridgeId, this.callerChannelId, { role: 'participant' }));
+    await this.ignoreGone(node.bridges.startMoh(bridgeId));
+  }
+
+  /** Announcements, the callback offer (counted from the first enqueue) and the maximum wait. */
+  private armQueueTimers(queue: PublicQueue, maxWaitFrom: Date): void {
+    const now = this.deps.ledger.now().getTime();
+    if (queue.announcementIntervalSeconds > 0) this.every('announce', queue.announcementIntervalSeconds * 1000, () => this.announce());
+    if (queue.callbackOfferSeconds !== null && !this.callbackOffered) {
+      const waited = now - (this.row.queuedAt ?? maxWaitFrom).getTime();
+      this.after('callbackOffer', Math.max(0, queue.callbackOfferSeconds * 1000 - waited), () => this.offerCallback());
+    }
+    this.after('maxWait', Math.max(0, queue.maxWaitSeconds * 1000 - (now - maxWaitFrom.getTime())), () => this.maxWaitReached());
+  }
+
+  private async announce(): Promise<void> {
+    if (this.row.state !== 'queued' || !this.queue) return;
+    const entry = await this.deps.ledger.entry(this.id);
+    if (!entry) return;
+    const ahead = await this.deps.ledger.position(entry);
+    const stats = await this.deps.queueStats(this.queue);
+    const ewt = expectedWaitSeconds({ ahead, averageHandleSeconds: stats.averageHandleSeconds, staffedAgents: stats.staffedAgents });
+    this.media.playAndForget(announcementMedia(this.row.language, ahead, ewt));
+    await this.deps.ledger.note(this.id, 'announcement', { ahead, expectedWaitSeconds: ewt });
+  }
+
+  private async offerCallback(): Promise<void> {
+    if (this.row.state !== 'queued' || this.callbackOffered || !this.row.callerNumber) return;
+    this.callbackOffered = true;
+    this.media.clearKeys();
+    this.media.playAndForget([uri('callback-offer')]);
+    this.after('callbackWindow', this.deps.settings.callbackWindowSeconds * 1000, async () => undefined);
+  }
+
+  private async maxWaitReached(): Promise<void> {
+    if (this.row.state === 'offering') {
+      // An agent's phone is ringing: let it ring out before overflowing.
+      this.after('maxWait', 2000, () => this.maxWaitReached());
+      return;
+    }
+    if (this.row.state !== 'queued' || !this.queue) return;
+    const { action, queueId } = this.queue.overflow;
+    await this.deps.ledger.note(this.id, 'overflow', { reason: 'max_wait', action, queueId: this.queue.id });
+    if (action === 'queue' && queueId) {
+      const target = await this.deps.queues.get(queueId);
+      if (target?.active) {
+        this.clearQueueTimers();
+        await this.enqueue(target, 'queued', this.row.queuedAt ?? this.deps.ledger.now(), { reason: 'overflow', fromQueueId: this.queue.id });
+        return;
+      }
+    }
+    if (action === 'callback' && this.row.callerNumber) {
+      await this.callbackAndHangup('overflow');
+      return;
+    }
+    if (action === 'voicemail') {
+      await this.startVoicemail();
+      return;
+    }
+    // No overflow: keep waiting, reminded that agents are busy.
+    this.media.playAndForget([uri('queue-all-busy')]);
+  }
+
+  // --- Offers (from the ACD).
+
+  offerClaimed(o: AcdOffer): void {
+    void this.run(() => this.startOffer(o));
+  }
+
+  private async startOffer(o: AcdOffer): Promise<void> {
+    if (this.row.state !== 'queued') {
+      // The caller moved on (an overflow to voicemail, say) after the ACD chose them.
+      await this.deps.ledger.offerFailed(this.id, o.offerId, { outcome: 'cancelled' });
+      return;
+    }
+    const row = await this.deps.ledger.startOffer(o);
+    if (!row) return;
+    this.row = row;
+    const offer: OpenOffer = { offerId: o.offerId, agentId: o.agentId, extension: o.extension, channelId: o.channelId, ringTimer: undefined };
+    this.offer = offer;
+    this.deps.registry.bind(this.nodeId, o.channelId, this);
+    offer.ringTimer = this.deps.timers.setTimeout(() => void this.run(() => this.ringTimeout(o.offerId)), (o.ringTimeoutSeconds + OFFER_GRACE_SECONDS) * 1000);
+    try {
+      await this.node().channels.originate({
+        endpoint: agentEndpoint(o.extension), app: this.deps.telephony.app, appArgs: `${STASIS_ARGS.agent},${this.id}`,
+        callerId: this.presentedCallerId(), timeout: o.ringTimeoutSeconds, channelId: o.channelId,
+        variables: { HOTLINE_CALL_ID: this.id, HOTLINE_OFFER_ID: o.offerId },
+      });
+    } catch (err) {
+      this.log.warn({ err, extension: o.extension }, 'originate to the agent failed');
+      await this.offerEnded(o.offerId, { outcome: 'failed' });
+    }
+  }
+
+  private presentedCallerId(): string {
+    const num = this.row.callerNumber;
+    const name = this.row.callerName.replace(/["<>]/g, '');
+    return name ? `"${name}" <${num}>` : num;
+  }
+
+  private async ringTimeout(offerId: string): Promise<void> {
+    if (this.offer?.offerId !== offerId) return;
+    // Asterisk ends an unanswered leg at the ring timeout; past it, its events were lost: we
+    // cannot tell what the phone did, so the agent is not blamed.
+    this.log.warn({ offerId }, 'no outcome for the agent leg in time; withdrawing the offer');
+    const channelId = this.offer.channelId;
+    await this.offerEnded(offerId, { outcome: 'lost' });
+    await this.ignoreGone(this.node().channels.hangup(channelId));
+  }
+
+  /** The offer failed or was withdrawn: back to waiting, first in line. */
+  private async offerEnded(offerId: string, o: { outcome?: 'failed' | 'no_answer' | 'lost'; cause?: number; techCause?: number }): Promise<void> {
+    const offer = this.offer;
+    if (offer?.offerId !== offerId) return;
+    this.clearOffer();
+    const res = await this.deps.ledger.offerFailed(this.id, offerId, o);
+    if (res?.callState === 'queued') {
+      this.row = { ...this.row, state: 'queued', agentId: null, agentChannelId: null };
+      this.deps.acd.kickEntry(this.id);
+    }
+  }
+
+  private clearOffer(): void {
+    const offer = this.offer;
+    if (!offer) return;
+    this.deps.timers.clearTimeout(offer.ringTimer);
+    this.deps.registry.unbind(this.nodeId, offer.channelId);
+    this.offer = undefined;
+  }
+
+  // --- Connected.
+
+  private async agentAnswered(channelId: string): Promise<void> {
+    const offer = this.offer;
+    if (!offer || offer.channelId !== channelId || this.row.state !== 'offering') {
+      // Answered after the caller left or the offer was withdrawn.
+      await this.ignoreGone(this.node().channels.hangup(channelId));
+      return;
+    }
+    const bridgeId = `call-${this.id}`;
+    const recordingName = `call-${this.id}-${++this.recordingSegment}`;
+    try {
+      this.row = await this.deps.ledger.connect(this.id, offer.offerId, { bridgeId, recordingName, recordingFormat: this.deps.settings.recordingFormat });
+    } catch (err) {
+      // The offer closed meanwhile (withdrawn at the ring timeout, agent logged out): release the phone.
+      this.clearOffer();
+      await this.ignoreGone(this.node().channels.hangup(channelId));
+      if ((err as { code?: string }).code === 'offer_closed' || (err as { code?: string }).code === 'agent_state_changed' || (err as { code?: string }).code === 'agent_call_mismatch') {
+        this.log.warn({ err }, 'agent answered an offer that was no longer open');
+        if (this.row.state === 'offering') await this.offerEnded(offer.offerId, { outcome: 'lost' });
+        return;
+      }
+      throw err;
+    }
+    this.deps.timers.clearTimeout(offer.ringTimer);
+    this.offer = undefined;
+    this.deps.registry.bind(this.nodeId, channelId, this);
+    this.clearQueueTimers();
+    this.recordingName = recordingName;
+    await this.bridgeParties(bridgeId, channelId, recordingName);
+  }
+
+  /** Caller out of the holding bridge, both into a recorded mixing bridge. */
+  private async bridgeParties(bridgeId: string, agentChannelId: string, recordingName: string | undefined): Promise<void> {
+    const node = this.node();
+    if (this.row.holdingBridgeId) await this.destroyBridge(this.row.holdingBridgeId);
+    try {
+      await node.bridges.create({ type: 'mixing', bridgeId, name: `hotline-call-${this.id}` });
+    } catch (err) {
+      if (!isAriConflict(err)) throw err;
+    }
+    this.deps.registry.bind(this.nodeId, `bridge:${bridgeId}`, this);
+    await node.bridges.addChannel(bridgeId, [this.callerChannelId, agentChannelId]);
+    if (recordingName) {
+      try {
+        await node.bridges.record(bridgeId, { name: recordingName, format: this.deps.settings.recordingFormat, ifExists: 'fail' });
+      } catch (err) {
+        // The conversation goes on unrecorded rather than not at all.
+        this.log.error({ err, recordingName }, 'bridge recording failed to start');
+        await this.deps.ledger.recordingFinished(this.id, recordingName, { state: 'failed', cause: (err as Error).message });
+      }
+    }
+  }
+
+  /** The agent hung up first: the caller hears the survey. */
+  private async agentLeft(): Promise<void> {
+    if (this.row.state !== 'connected') return;
+    this.row = await this.deps.ledger.toSurvey(this.id);
+    if (this.row.bridgeId) await this.destroyBridge(this.row.bridgeId);
+    void this.surveyFlow();
+  }
+
+  private async surveyFlow(): Promise<void> {
+    try {
+      let digit = '';
+      for (let attempt = 0; attempt < 2 && surveyResultOf(digit) === null; attempt++) {
+        this.media.clearKeys();
+        await this.media.play([uri('survey-intro')], { bargeIn: true });
+        digit = await this.media.collect({ max: 1, firstTimeoutMs: this.deps.settings.surveyTimeoutSeconds * 1000 });
+      }
+      const result = surveyResultOf(digit);
+      await this.deps.ledger.surveyResult(this.id, result, digit || null);
+      await this.media.play([uri(result ? 'survey-thanks' : 'goodbye')]);
+      await this.run(() => this.hangupCaller('answered'));
+    } catch (err) {
+      if (err instanceof CallGoneError) return;
+      await this.run(() => this.onError(err));
+    }
+  }
+
+  // --- Voicemail and callbacks.
+
+  private async startVoicemail(): Promise<void> {
+    this.clearQueueTimers();
+    this.row = await this.deps.ledger.leaveQueue(this.id, 'voicemail');
+    if (this.row.holdingBridgeId) await this.destroyBridge(this.row.holdingBridgeId);
+    void (async () => {
+      try {
+        await this.media.play([uri('voicemail-intro')]);
+        await this.run(async () => {
+          const name = `vm-${this.id}`;
+          this.voicemailName = name;
+          await this.node().channels.record(this.callerChannelId, {
+            name, format: this.deps.settings.recordingFormat, maxDurationSeconds: this.deps.settings.voicemailMaxSeconds, maxSilenceSeconds: 10, beep: true, terminateOn: '#', ifExists: 'overwrite',
+          });
+          // RecordingFinished ends it; this is the safety net.
+          this.after('voicemail', (this.deps.settings.voicemailMaxSeconds + 15) * 1000, () => this.voicemailDone());
+        });
+      } catch (err) {
+        if (err instanceof CallGoneError) return;
+        await this.run(() => this.onError(err));
+      }
+    })();
+  }
+
+  private async voicemailDone(): Promise<void> {
+    if (this.row.state !== 'voicemail' || !this.voicemailName) return;
+    const name = this.voicemailName;
+    this.voicemailName = undefined;
+    await this.deps.ledger.callbackTask(this.id, 'voicemail', name);
+    void (async () => {
+      try {
+        await this.media.play([uri('voicemail-saved')]);
+      } catch {
+        // hung up meanwhile: the message is kept
+      }
+      await this.run(() => this.hangupCaller('voicemail'));
+    })();
+  }
+
+  private async callbackAndHangup(kind: 'requested' | 'overflow'): Promise<void> {
+    const task = await this.deps.ledger.callbackTask(this.id, kind);
+    if (!task) {
+      await this.hangupCaller('failed', [uri('service-unavailable')]);
+      return;
+    }
+    this.clearQueueTimers();
+    await this.hangupCaller(kind === 'requested' ? 'callback_requested' : 'overflow_callback', [uri('callback-registered')]);
+  }
+
+  // --- Events.
+
+  private async onEvent(e: NodeEvent): Promise<void> {
+    const channelId = 'channel' in e && e.channel && typeof e.channel === 'object' && 'id' in e.channel ? (e.channel as { id: string }).id : undefined;
+    if (channelId === this.callerChannelId) return this.onCallerEvent(e);
+    if (channelId !== undefined && (channelId === this.offer?.channelId || channelId === this.row.agentChannelId)) return this.onAgentEvent(e, channelId);
+    switch (e.type) {
+      case 'PlaybackFinished':
+        this.media.onPlaybackFinished(e.playback.id);
+        return;
+      case 'RecordingFinished':
+      case 'RecordingFailed':
+        // The voicemail (bridge recordings are handled in `handle`).
+        if (e.type === 'RecordingFailed') this.voicemailName = undefined;
+        await this.voicemailDone();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async onCallerEvent(e: NodeEvent): Promise<void> {
+    switch (e.type) {
+      case 'ChannelDtmfReceived':
+        if (this.row.state === 'queued' && this.timerHandles.has('callbackWindow') && e.digit === '1') {
+          this.clearTimer('callbackWindow');
+          await this.callbackAndHangup('requested');
+          return;
+        }
+        this.media.onDtmf(e.digit);
+        return;
+      case 'ChannelHangupRequest':
+        // A BYE carries no cause (hold.jsonl); our own DELETE is a soft hangup with cause 32.
+        this.callerHangupParty ??= e.soft ? 'system' : 'caller';
+        this.callerHangupCause ??= e.cause;
+        return;
+      case 'StasisEnd':
+        // The last event of a Stasis channel: no ChannelDestroyed follows (hold.jsonl).
+        await this.callerGone(this.callerHangupCause);
+        return;
+      case 'ChannelDestroyed':
+        await this.callerGone(e.cause, e.cause_txt);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private async onAgentEvent(e: NodeEvent, channelId: string): Promise<void> {
+    switch (e.type) {
+      case 'StasisStart':
+        await this.agentAnswered(channelId);
+        return;
+      case 'ChannelDestroyed':
+      case 'StasisEnd':
+        if (this.offer?.channelId === channelId && this.row.state === 'offering') {
+          // Busy (17/486), no answer (19/480), rejected, failed: only ChannelDestroyed tells.
+          if (e.type === 'ChannelDestroyed') await this.offerEnded(this.offer.offerId, { cause: e.cause, ...(e.tech_cause !== undefined ? { techCause: e.tech_cause } : {}) });
+          return;
+        }
+        if (this.row.agentChannelId === channelId) {
+          this.deps.registry.unbind(this.nodeId, channelId);
+          await this.agentLeft();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The caller's channel left Stasis or was destroyed: the call ends, disposition by state. */
+  private async callerGone(cause?: number, causeText?: string): Promise<void> {
+    if (this.ended) return;
+    this.media.hangup();
+    const party: HangupParty = this.callerHangupParty ?? 'caller';
+    const state = this.row.state;
+    const disposition = this.endingDisposition ?? abandonDisposition(state, this.selfServed);
+    if (state === 'voicemail' && this.voicemailName) await this.voicemailDone();
+    const res = await this.deps.ledger.end(this.id, { disposition, hangupBy: state === 'survey' ? 'agent' : party, cause: cause ?? null, causeText: causeText ?? null });
+    const node = this.node();
+    if (res?.cancelledOffer) await this.ignoreGone(node.channels.hangup(res.cancelledOffer.channelId));
+    if (state === 'connected' && this.row.agentChannelId) await this.ignoreGone(node.channels.hangup(this.row.agentChannelId));
+    await this.finish();
+  }
+
+  private endingDisposition: CallDisposition | undefined;
+
+  /** We end the call (after a prompt): the StasisEnd that follows records it with this disposition. */
+  private async hangupCaller(disposition: CallDisposition, prompts: string[] = []): Promise<void> {
+    this.endingDisposition = disposition;
+    this.callerHangupParty = 'system';
+    if (prompts.length > 0) {
+      void (async () => {
+        try {
+          await this.media.play(prompts);
+        } catch {
+          // gone already
+        }
+        await this.ignoreGone(this.node().channels.hangup(this.callerChannelId));
+      })();
+      return;
+    }
+    await this.ignoreGone(this.node().channels.hangup(this.callerChannelId));
+  }
+
+  private async finish(): Promise<void> {
+    this.ended = true;
+    this.clearQueueTimers();
+    for (const h of this.timerHandles.values()) this.deps.timers.clearTimeout(h);
+    this.timerHandles.clear();
+    this.clearOffer();
+    for (const b of [this.row.holdingBridgeId, this.row.bridgeId]) if (b) await this.destroyBridge(b);
+    this.deps.registry.remove(this);
+    this.resolveDone();
+  }
+
+  private async onError(err: unknown): Promise<void> {
+    if (err instanceof CallGoneError) return;
+    if (err instanceof StaleCallStateError) {
+      this.log.info({ err }, 'call state moved meanwhile; step skipped');
+      return;
+    }
+    if (isAriNotFound(err)) {
+      this.log.info({ err }, 'channel or bridge gone; the hangup events follow');
+      return;
+    }
+    this.log.error({ err, state: this.row.state }, 'call step failed');
+  }
+
+  // --- Recovery after a reconnect or restart.
+
+  /**
+   * Brings the session in line with what Asterisk holds now. `agentChannel` is the agent leg's
+   * live channel (with its state) when one exists.
+   */
+  reconcile(live: { callerPresent: boolean; restarted: boolean; agentChannel: { id: string; state: string; inStasis: boolean } | undefined; bridgePresent: (id: string) => boolean }): void {
+    void this.run(async () => {
+      this.media.releaseWaits();
+      if (!live.callerPresent) {
+        // Hung up while we were away, or lost with an Asterisk restart (then nobody hung up).
+        if (live.restarted) {
+          this.endingDisposition = 'lost';
+          this.callerHangupParty = 'system';
+        }
+        await this.callerGone(undefined, live.restarted ? 'asterisk restarted' : undefined);
+        return;
+      }
+      const state = this.row.state;
+      await this.deps.ledger.note(this.id, 'recovered', { state, agentPresent: live.agentChannel !== undefined });
+      switch (state) {
+        case 'arrived':
+        case 'ivr': {
+          // The menu's progress is not kept: take the caller straight to an agent.
+          const menu = await this.deps.ivr.currentMenu();
+          await this.route(menu?.menu.defaultQueue ?? this.deps.settings.fallbackQueueCode, state, { recovered: true });
+          return;
+        }
+        case 'queued':
+        case 'offering': {
+          await this.resumeQueue(live);
+          return;
+        }
+        case 'connected': {
+          if (!live.agentChannel) {
+            await this.agentLeft();
+            return;
+          }
+          this.deps.registry.bind(this.nodeId, live.agentChannel.id, this);
+          const bridgeId = this.row.bridgeId ?? `call-${this.id}`;
+          if (!live.bridgePresent(bridgeId)) {
+            // The conversation survived but its bridge did not: rebuild it, with a new recording.
+            const name = `call-${this.id}-r${Date.now()}`;
+            await this.deps.ledger.recordingStarted(this.id, this.nodeId, name, this.deps.settings.recordingFormat);
+            await this.bridgeParties(bridgeId, live.agentChannel.id, name);
+          } else {
+            this.deps.registry.bind(this.nodeId, `bridge:${bridgeId}`, this);
+          }
+          return;
+        }
+        case 'survey':
+          if (this.row.bridgeId) await this.destroyBridge(this.row.bridgeId);
+          void this.surveyFlow();
+          return;
+        case 'voicemail':
+          await this.voicemailDone();
+          return;
+        default:
+          return;
+      }
+    });
+  }
+
+  private async resumeQueue(live: { agentChannel: { id: string; state: string; inStasis: boolean } | undefined; bridgePresent: (id: string) => boolean }): Promise<void> {
+    const entry = await this.deps.ledger.entry(this.id);
+    const open = await this.deps.ledger.openOffer(this.id);
+    const queue = this.row.queueId ? await this.deps.queues.get(this.row.queueId) : undefined;
+    if (!queue || !entry) {
+      // The row says queued but the entry is gone (should not happen): queue the caller again.
+      const menu = await this.deps.ivr.currentMenu();
+      if (this.row.state === 'queued') await this.route(menu?.menu.defaultQueue ?? this.deps.settings.fallbackQueueCode, 'queued', { recovered: true });
+      return;
+    }
+    this.queue = queue;
+    await this.ensureHolding(this.row.holdingBridgeId ?? `hold-${this.id}`);
+    if (open) {
+      const agentLeg = live.agentChannel?.id === open.channelId ? live.agentChannel : undefined;
+      if (this.row.state === 'offering' && agentLeg?.state === 'Up' && agentLeg.inStasis) {
+        // The agent answered while we were away.
+        this.offer = { offerId: open.id, agentId: open.agentId, extension: open.extension, channelId: open.channelId, ringTimer: undefined };
+        await this.agentAnswered(open.channelId);
+        return;
+      }
+      if (agentLeg) await this.ignoreGone(this.node().channels.hangup(agentLeg.id));
+      const res = await this.deps.ledger.offerFailed(this.id, open.id, { outcome: 'lost' });
+      if (res) this.row = { ...this.row, state: res.callState, agentId: null, agentChannelId: null };
+    }
+    this.armQueueTimers(queue, entry.enqueuedAt);
+    this.deps.acd.kickEntry(this.id);
+  }
+
+  // --- Helpers.
+
+  private node(): AriNode {
+    return this.deps.telephony.node(this.nodeId);
+  }
+
+  private async destroyBridge(bridgeId: string): Promise<void> {
+    // Unbound after: the bridge's RecordingFinished comes while it is being destroyed.
+    await this.ignoreGone(this.node().bridges.destroy(bridgeId));
+    this.deps.registry.unbind(this.nodeId, `bridge:${bridgeId}`);
+  }
+
+  private async ignoreGone(p: Promise<unknown>): Promise<void> {
+    try {
+      await p;
+    } catch (err) {
+      if (isAriNotFound(err) || (err as { ariStatus?: number }).ariStatus === 422) return;
+      throw err;
+    }
+  }
+
+  private after(name: TimerName, ms: number, fn: () => Promise<void>): void {
+    this.clearTimer(name);
+    const h = this.deps.timers.setTimeout(() => {
+      this.timerHandles.delete(name);
+      void this.run(fn);
+    }, ms);
+    this.timerHandles.set(name, h);
+  }
+
+  private every(name: TimerName, ms: number, fn: () => Promise<void>): void {
+    this.after(name, ms, async () => {
+      if (this.ended) return;
+      this.every(name, ms, fn);
+      await fn();
+    });
+  }
+
+  private clearTimer(name: TimerName): void {
+    const h = this.timerHandles.get(name);
+    if (h !== undefined) this.deps.timers.clearTimeout(h);
+    this.timerHandles.delete(name);
+  }
+
+  private clearQueueTimers(): void {
+    for (const n of ['announce', 'callbackOffer', 'maxWait', 'callbackWindow'] as const) this.clearTimer(n);
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The queues as the call flow and the ACD read them: a snapshot of every queue's settings,
+ * refreshed at most every `ttlMs` (operator edits reach routing within that time), with the
+ * agent-eligibility rules of src/domain/acd applied.
+ */
+import { isEligible, type AgentCandidate, type Requirement } from '../../domain/acd/index.js';
+import type { QueuesService, PublicQueue } from '../queues/queues.service.js';
+
+export class QueueDirectory {
+  private byId = new Map<string, PublicQueue>();
+  private byCode = new Map<string, PublicQueue>();
+  private loadedAt = 0;
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly queues: QueuesService, private readonly ttlMs = 2000, private readonly now: () => number = Date.now) {}
+
+  async get(id: string): Promise<PublicQueue | undefined> {
+    await this.fresh();
+    return this.byId.get(id);
+  }
+
+  async byCodeActive(code: string): Promise<PublicQueue | undefined> {
+    await this.fresh();
+    const q = this.byCode.get(code);
+    return q?.active ? q : undefined;
+  }
+
+  async active(): Promise<PublicQueue[]> {
+    await this.fresh();
+    return [...this.byId.values()].filter((q) => q.active);
+  }
+
+  /** Ids of the queues (active or not: their waiting callers still need serving) the agent can serve. */
+  async eligibleQueueIds(agent: Pick<AgentCandidate, 'skills' | 'languages'>): Promise<string[]> {
+    await this.fresh();
+    const out: string[] = [];
+    for (const q of this.byId.values()) {
+      if (isEligible({ agentId: '', idleSince: new Date(0), ...agent }, requirementOf(q))) out.push(q.id);
+    }
+    return out;
+  }
+
+  /** Forget the snapshot (after a local change, or in tests). */
+  invalidate(): void {
+    this.loadedAt = 0;
+  }
+
+  private async fresh(): Promise<void> {
+    if (this.now() - this.loadedAt < this.ttlMs) return;
+    this.loading ??= (async () => {
+      try {
+        const all = await this.queues.all();
+        this.byId = new Map(all.map((q) => [q.id, q]));
+        this.byCode = new Map(all.map((q) => [q.code, q]));
+        this.loadedAt = this.now();
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    await this.loading;
+  }
+}
+
+export function requirementOf(q: PublicQueue): Requirement {
+  return { requiredSkills: q.requiredSkills.map((s) => ({ skillId: s.skillId, minLevel: s.minLevel })), language: q.language };
+}
