@@ -102,6 +102,17 @@ describe('queues', () => {
     await problem({ method: 'POST', url: '/api/v1/queues', payload: { code: 'GENERAL', name: 'again' } }, 409, 'queue_code_taken');
   });
 
+  it('keeps null as null in a body (no callback offer), while query strings are still coerced', async () => {
+    const q = await queue({ code: 'NO-CALLBACK', name: '不回电', callbackOfferSeconds: null });
+    expect(q.callbackOfferSeconds).toBeNull();
+    const patched = await ok({ method: 'PATCH', url: `/api/v1/queues/${q.id}`, payload: { callbackOfferSeconds: 45 } });
+    expect(patched.callbackOfferSeconds).toBe(45);
+    expect((await ok({ method: 'PATCH', url: `/api/v1/queues/${q.id}`, payload: { callbackOfferSeconds: null } })).callbackOfferSeconds).toBeNull();
+    // A number sent as a string in JSON is a type error, not a silent conversion.
+    await problem({ method: 'PATCH', url: `/api/v1/queues/${q.id}`, payload: { wrapUpSeconds: '10' } }, 400, 'validation_failed');
+    expect((await ok<{ items: unknown[] }>({ url: '/api/v1/queues?limit=1' })).items).toHaveLength(1);
+  });
+
   it('stores required skills, priority rules, language and a schedule', async () => {
     const yibao = await skill('YIBAO', '医保');
     const sched = await ok({ method: 'POST', url: '/api/v1/schedules', payload: { code: 'YIBAO-HOURS', name: '医保专席', weekly: { mon: [{ start: '09:00', end: '17:00' }] } } }, 201);
