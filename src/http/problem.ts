@@ -39,7 +39,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string }> = {
 };
 
 export function problem(request: FastifyRequest, status: number, code: string, detail: string, extra: Record<string, unknown> = {}): Problem {
+  // Extension members never replace the RFC 9457 ones (a detail named `status` is not the HTTP status).
   return {
+    ...extra,
     type: `${PROBLEM_BASE}${code}`,
     title: TITLES[status] ?? 'Error',
     status,
@@ -47,7 +49,6 @@ export function problem(request: FastifyRequest, status: number, code: string, d
     instance: request.url.split('?')[0] ?? request.url,
     code,
     requestId: String(request.id),
-    ...extra,
   };
 }
 
