@@ -274,7 +274,7 @@ describe('audit fails closed', () => {
     expect(res.statusCode).toBe(201);
     const { rows } = await sql.query("SELECT outcome, status_code, resource_id, details->>'phase' AS phase FROM audit_log WHERE request_id = 'create-dept-1' ORDER BY id");
     expect(rows).toEqual([
-      { outcome: 'failed', status_code: null, resource_id: null, phase: 'attempt' },
+      { outcome: 'attempt', status_code: null, resource_id: null, phase: 'attempt' },
       { outcome: 'success', status_code: 201, resource_id: res.json<{ id: string }>().id, phase: 'outcome' },
     ]);
     const key = await inject({ method: 'POST', url: '/api/v1/api-keys', headers: { ...bearer(t.adminToken), 'x-request-id': 'create-key-1' }, payload: { name: 'audit key', role: 'integrator' } });

@@ -8,7 +8,7 @@ export interface AuditEntry {
   readonly action: string;
   readonly resourceType: string;
   readonly resourceId: string | null;
-  readonly outcome: 'success' | 'denied' | 'failed';
+  readonly outcome: 'attempt' | 'success' | 'denied' | 'failed';
   readonly statusCode: number | null;
   readonly ip: string | null;
   readonly userAgent: string | null;

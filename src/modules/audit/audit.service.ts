@@ -11,14 +11,8 @@ export interface RequestOrigin {
 
 type Recorded = Omit<AuditEntry, 'actorType' | 'actorId' | 'actorName' | 'actorRole' | 'ip' | 'userAgent' | 'requestId'>;
 
-/**
- * The outcome stored on an attempt row, written before a change is made. The schema allows only
- * success/denied/failed, so an attempt reads as "failed" with no status code and
- * `details.phase = 'attempt'` until the outcome row of the same request id says otherwise (a
- * crash in between leaves exactly that). A migration adding 'attempt' to the CHECK would let
- * this say so directly.
- */
-export const ATTEMPT_OUTCOME = 'failed' as const;
+/** The outcome of the row written before a change is made; the outcome row of the same request id follows. */
+export const ATTEMPT_OUTCOME = 'attempt' as const;
 
 export class AuditService {
   constructor(private readonly db: Database, private readonly repo: AuditRepository) {}
