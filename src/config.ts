@@ -109,13 +109,6 @@ function str(env: Env, name: string, fallback: string): string {
   return raw(env, name) ?? fallback;
 }
 
-function matching(env: Env, name: string, re: RegExp, expected: string, fallback: string): string {
-  const v = raw(env, name);
-  if (v === undefined) return fallback;
-  if (!re.test(v)) throw new ConfigError(name, expected, v);
-  return v;
-}
-
 function int(env: Env, name: string, fallback: number, min: number, max: number): number {
   const v = raw(env, name);
   if (v === undefined) return fallback;
@@ -309,7 +302,7 @@ export function loadConfig(env: Env = process.env): Config {
       idleSocketMs: int(env, 'ARI_IDLE_SOCKET_MS', 10_000, 100, 600_000),
     },
     calls: {
-      fallbackQueueCode: matching(env, 'CALLS_FALLBACK_QUEUE', /^[A-Za-z0-9._-]{1,64}$/, 'a queue code (letters, digits, . _ -)', 'general'),
+      fallbackQueueCode: named(env, 'CALLS_FALLBACK_QUEUE', /^[A-Za-z0-9._-]{1,64}$/, 'a queue code (letters, digits, . _ -)', 'general'),
       recordingFormat: oneOf(env, 'CALLS_RECORDING_FORMAT', ['wav', 'wav16', 'gsm', 'ulaw', 'alaw', 'sln'], 'wav'),
       missedCallMinWaitSeconds: int(env, 'CALLS_MISSED_MIN_WAIT_SECONDS', 5, 0, 3600),
       surveyTimeoutSeconds: int(env, 'CALLS_SURVEY_TIMEOUT_SECONDS', 8, 2, 60),

@@ -4,6 +4,7 @@
  * configuration, bound to their webhook id so a sealed secret cannot be moved to another row.
  */
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { UnavailableError } from '../../domain/errors.js';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -18,8 +19,11 @@ export function secretHint(secret: string): string {
   return `…${secret.slice(-4)}`;
 }
 
-export class SecretUnavailableError extends Error {
-  override readonly name = 'SecretUnavailableError';
+/** A webhook secret sealed under another master key: the delivery cannot be signed. */
+export class SecretUnavailableError extends UnavailableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'webhook_secret_unavailable', options);
+  }
 }
 
 export class SecretBox {
