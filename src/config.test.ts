@@ -135,6 +135,24 @@ describe('loadConfig', () => {
     expect(loadConfig({}).ari.transport).toBe(DEFAULT_TRANSPORT);
   });
 
+  it('reads the ticket policies: 不满意 reopens and the duplicate window and threshold', () => {
+    expect(loadConfig({}).tickets).toEqual({ reopen: { max: 1, superviseWhenExhausted: true }, duplicates: { windowHours: 720, minSimilarity: 0.6 } });
+    const c = loadConfig({ TICKET_REOPEN_MAX: '0', TICKET_REOPEN_SUPERVISE: 'no', DUPLICATE_WINDOW_HOURS: '72', DUPLICATE_MIN_SIMILARITY: '0.75' });
+    expect(c.tickets).toEqual({ reopen: { max: 0, superviseWhenExhausted: false }, duplicates: { windowHours: 72, minSimilarity: 0.75 } });
+    for (const [env, variable, expected] of [
+      [{ TICKET_REOPEN_MAX: '11' }, 'TICKET_REOPEN_MAX', 'an integer between 0 and 10'],
+      [{ TICKET_REOPEN_MAX: 'twice' }, 'TICKET_REOPEN_MAX', 'an integer between 0 and 10'],
+      [{ TICKET_REOPEN_SUPERVISE: 'maybe' }, 'TICKET_REOPEN_SUPERVISE', 'a boolean'],
+      [{ DUPLICATE_WINDOW_HOURS: '0' }, 'DUPLICATE_WINDOW_HOURS', 'an integer between 1 and 8760'],
+      [{ DUPLICATE_MIN_SIMILARITY: '1.5' }, 'DUPLICATE_MIN_SIMILARITY', 'a decimal between 0.05 and 1'],
+      [{ DUPLICATE_MIN_SIMILARITY: '60%' }, 'DUPLICATE_MIN_SIMILARITY', 'a decimal between 0.05 and 1'],
+    ] as const) {
+      const err = fails(env);
+      expect(err.variable).toBe(variable);
+      expect(err.message).toContain(expected);
+    }
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '  ' }).port).toBe(3000);
   });

@@ -95,6 +95,12 @@ export interface Config {
     readonly bootstrapAdmin: { readonly username: string; readonly password: string } | undefined;
   };
   readonly http: { readonly bodyLimitBytes: number; readonly trustProxy: boolean; readonly shutdownGraceMs: number };
+  readonly tickets: {
+    /** 不满意 follow-up: automatic reopens per ticket (0 = none), then 督办 when `superviseWhenExhausted`. */
+    readonly reopen: { readonly max: number; readonly superviseWhenExhausted: boolean };
+    /** Duplicate suggestions: how far back to compare, and the content similarity that alone suggests one. */
+    readonly duplicates: { readonly windowHours: number; readonly minSimilarity: number };
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -115,6 +121,15 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (!/^-?\d+$/.test(v)) throw new ConfigError(name, `an integer between ${min} and ${max}`, v);
   const n = Number(v);
   if (n < min || n > max) throw new ConfigError(name, `an integer between ${min} and ${max}`, v);
+  return n;
+}
+
+/** A decimal share such as 0.6, between min and max. */
+function fraction(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || n < min || n > max) throw new ConfigError(name, `a decimal between ${min} and ${max}`, v);
   return n;
 }
 
@@ -339,6 +354,13 @@ export function loadConfig(env: Env = process.env): Config {
       bodyLimitBytes: int(env, 'HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 512 * 1_048_576),
       trustProxy: bool(env, 'HTTP_TRUST_PROXY', false),
       shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 100, 600_000),
+    },
+    tickets: {
+      reopen: { max: int(env, 'TICKET_REOPEN_MAX', 1, 0, 10), superviseWhenExhausted: bool(env, 'TICKET_REOPEN_SUPERVISE', true) },
+      duplicates: {
+        windowHours: int(env, 'DUPLICATE_WINDOW_HOURS', 720, 1, 8760),
+        minSimilarity: fraction(env, 'DUPLICATE_MIN_SIMILARITY', 0.6, 0.05, 1),
+      },
     },
   };
   return deepFreeze(config);

@@ -1,14 +1,15 @@
 /**
  * SLA timers end to end with the real tickets module (src/modules/index.ts as shipped, the SLA
- * module polling faster): tickets taken over HTTP get their timers in the same transaction,
- * dispatch replaces them, cancelling removes them; 预警, 超期 and 督办 land in the ticket, its
+ * module polling faster): tickets taken over HTTP get their deadline recorded in the same
+ * transaction (jobs follow from the scheduler), dispatch replaces it with the response deadline
+ * (签收), signing with the completion one, cancelling removes them; 预警, 超期 and 督办 land in the ticket, its
  * audit history and the outbox exactly once, also across a restart and with two instances.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FEATURE_MODULES } from '../../src/modules/index.js';
 import { createSlaModule, slaModule } from '../../src/modules/sla/sla.module.js';
-import { advanceTime, createSharedDatabase, query, startInstance, TestClock, type Instance } from '../support/sla.js';
+import { advanceTime, createSharedDatabase, query, startInstance, TestClock, timersScheduled, type Instance } from '../support/sla.js';
 
 const MINUTE = 60_000;
 const clock = new TestClock(new Date());
@@ -18,6 +19,7 @@ const open: Instance[] = [];
 let agent: string;
 let supervisor: string;
 let departmentId: string;
+let handler: string;
 
 async function instance(): Promise<Instance> {
   const app = await startInstance(db.url, { clock, modules });
@@ -58,6 +60,7 @@ beforeAll(async () => {
   agent = await app.userToken('agent1', 'agent');
   supervisor = await app.userToken('sup1', 'supervisor');
   departmentId = (await call(app, 'POST', '/departments', app.adminToken, { code: 'water', name: '市水务局', level: 'city' })).id;
+  handler = await app.userToken('water1', 'dept_handler', departmentId);
 });
 
 afterAll(async () => {
@@ -66,17 +69,25 @@ afterAll(async () => {
 });
 
 describe('SLA timers with the tickets module', () => {
-  it('follow the ticket: accepting schedules, dispatching replaces, cancelling removes', async () => {
+  it('follow the ticket: accepting schedules, dispatching and signing replace, cancelling removes', async () => {
     const app = open[0]!;
     const id = await takeTicket(app);
     const ticket = await call(app, 'GET', `/tickets/${id}`, supervisor);
+    await timersScheduled(db.url);
     let timers = await call(app, 'GET', `/sla/tickets/${id}/timers`, supervisor);
     expect(timers.timer).toMatchObject({ stage: 'dispatch', dueAt: ticket.deadlines.dispatchDueAt, warnAt: ticket.deadlines.dispatchWarnAt });
     expect((timers.jobs as { task: string }[]).map((j) => j.task).sort()).toEqual(['sla_overdue', 'sla_warning']);
 
     const dispatched = await call(app, 'POST', `/tickets/${id}/actions`, agent, { action: 'dispatch', mainDepartmentId: departmentId });
+    await timersScheduled(db.url);
     timers = await call(app, 'GET', `/sla/tickets/${id}/timers`, supervisor);
-    expect(timers.timer).toMatchObject({ stage: 'completion', dueAt: dispatched.deadlines.dueAt, warnAt: dispatched.deadlines.dueWarnAt });
+    expect(timers.timer).toMatchObject({ stage: 'response', dueAt: dispatched.deadlines.responseDueAt, warnAt: dispatched.deadlines.responseWarnAt });
+    expect(timers.jobs).toHaveLength(2);
+
+    const signed = await call(app, 'POST', `/tickets/${id}/actions`, handler, { action: 'sign' });
+    await timersScheduled(db.url);
+    timers = await call(app, 'GET', `/sla/tickets/${id}/timers`, supervisor);
+    expect(timers.timer).toMatchObject({ stage: 'completion', dueAt: signed.deadlines.dueAt, warnAt: signed.deadlines.dueWarnAt });
     expect(timers.jobs).toHaveLength(2);
 
     await call(app, 'POST', `/tickets/${id}/actions`, supervisor, { action: 'cancel', reason: '诉求人撤回' });
@@ -100,6 +111,32 @@ describe('SLA timers with the tickets module', () => {
     const events = await query<{ type: string; n: number }>(db.url,
       `SELECT type, count(*)::int AS n FROM outbox WHERE payload->>'ticketId' = $1 AND type IN ('ticket.sla_warning', 'ticket.overdue', 'ticket.supervised') GROUP BY type ORDER BY type`, [id]);
     expect(events).toEqual([{ type: 'ticket.overdue', n: 1 }, { type: 'ticket.sla_warning', n: 1 }, { type: 'ticket.supervised', n: 1 }]);
+  });
+
+  it('watch a department that does not sign (签收): warn it, mark the ticket overdue and escalate to 督办', async () => {
+    const app = open[0]!;
+    const id = await takeTicket(app);
+    const dispatched = await call(app, 'POST', `/tickets/${id}/actions`, agent, { action: 'dispatch', mainDepartmentId: departmentId });
+    // Very urgent: sign within 1 natural hour, warned at 80 % (48 minutes).
+    expect(new Date(dispatched.deadlines.responseDueAt).getTime() - clock.now().getTime()).toBe(60 * MINUTE);
+    expect(await advanceTime(clock, db.url, 50 * MINUTE)).toContain(`sla:${id}:warning`);
+    await waitFor(async () => expect((await call(app, 'GET', `/tickets/${id}`, supervisor)).warned).toBe(true));
+    expect(await advanceTime(clock, db.url, 11 * MINUTE)).toContain(`sla:${id}:overdue`);
+    await waitFor(async () => expect((await call(app, 'GET', `/tickets/${id}`, supervisor)).supervised).toBe(true));
+    expect(await call(app, 'GET', `/tickets/${id}`, supervisor)).toMatchObject({ status: 'dispatched', warned: true, overdue: true, supervised: true });
+    const history = ((await call(app, 'GET', `/tickets/${id}/history`, supervisor)).items as { action: string; actor: { type: string }; data: { stage?: string } }[])
+      .filter((h) => h.actor.type === 'system');
+    expect(history.map((h) => [h.action, h.data.stage ?? null])).toEqual([['sla_warning', 'response'], ['mark_overdue', 'response'], ['supervise', null]]);
+    // The department is told on its own subject (webhooks, NATS): 签收 is due, then overdue.
+    const deptEvents = await query<{ type: string; stage: string }>(db.url,
+      `SELECT type, payload->>'stage' AS stage FROM outbox WHERE payload->>'ticketId' = $1 AND subject LIKE '%.dept.' || $2 || '.%' AND type IN ('ticket.sla_warning', 'ticket.overdue') ORDER BY seq`, [id, departmentId]);
+    expect(deptEvents).toEqual([{ type: 'ticket.sla_warning', stage: 'response' }, { type: 'ticket.overdue', stage: 'response' }]);
+
+    // Signed late: the completion deadline runs with fresh flags; the 督办 stays until lifted.
+    const signed = await call(app, 'POST', `/tickets/${id}/actions`, handler, { action: 'sign' });
+    expect(signed).toMatchObject({ status: 'in_progress', warned: false, overdue: false, supervised: true });
+    await timersScheduled(db.url);
+    expect((await call(app, 'GET', `/sla/tickets/${id}/timers`, supervisor)).timer).toMatchObject({ stage: 'completion', dueAt: signed.deadlines.dueAt });
   });
 
   it('fire after a restart, once, with two instances sharing the database', async () => {

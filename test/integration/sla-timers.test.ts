@@ -11,7 +11,7 @@ import type { Actor } from '../../src/domain/tickets/index.js';
 import { createSlaModule } from '../../src/modules/sla/sla.module.js';
 import type { SlaService } from '../../src/modules/sla/sla.service.js';
 import { FakeTicketStore, type FakeTicketsPort } from '../support/fake-tickets.js';
-import { advanceTime, createSharedDatabase, query, SLA_JOBS, startInstance, TestClock, type Instance } from '../support/sla.js';
+import { advanceTime, createSharedDatabase, query, SLA_JOBS, startInstance, TestClock, timersScheduled, type Instance } from '../support/sla.js';
 
 const MINUTE = 60_000;
 const AGENT: Actor = { role: 'agent', id: 'agent-1' };
@@ -48,8 +48,12 @@ async function acceptTicket(port: FakeTicketsPort, sla: SlaService): Promise<str
   return id;
 }
 
-const jobsOf = (id: string) => query<{ key: string; task_identifier: string; payload: { stage: string; dueAt: string; warnAt: string } }>(
-  db.url, `SELECT j.key, t.identifier AS task_identifier, j.payload FROM ${SLA_JOBS} WHERE j.key LIKE $1 ORDER BY j.key DESC`, [`sla:${id}:%`]);
+/** The ticket's jobs once the scheduler has added what the transitions recorded. */
+const jobsOf = async (id: string) => {
+  await timersScheduled(db.url);
+  return query<{ key: string; task_identifier: string; payload: { stage: string; dueAt: string; warnAt: string } }>(
+    db.url, `SELECT j.key, t.identifier AS task_identifier, j.payload FROM ${SLA_JOBS} WHERE j.key LIKE $1 ORDER BY j.key DESC`, [`sla:${id}:%`]);
+};
 const firingsOf = (id: string) => query<{ kind: string; outcome: string; actions: string[]; instance: string }>(
   db.url, 'SELECT kind, outcome, actions, instance FROM sla_timer_firings WHERE ticket_id = $1 ORDER BY id', [id]);
 const waitFor = (check: () => void | Promise<void>) => vi.waitFor(check, { timeout: 15_000, interval: 50 });
@@ -128,10 +132,62 @@ describe('SLA timers (durable, graphile-worker)', () => {
     }
   });
 
+  it('watch the response deadline (签收) after dispatch: warn, mark overdue and escalate, then run the completion deadline afresh once signed', async () => {
+    const { app, port, sla } = await instance();
+    try {
+      const id = await acceptTicket(port, sla);
+      // 派单 of a very urgent 求助: sign within 1 natural hour (warning at 48 min), complete within 24.
+      const r = await sla.deadlinesFor({ type: 'help', urgency: 'very_urgent', stage: 'response', at: clock.now() });
+      const c = await sla.deadlinesFor({ type: 'help', urgency: 'very_urgent', stage: 'completion', at: clock.now() });
+      await port.act(id, { type: 'dispatch', mainDepartmentId: DEPT, dueAt: c.dueAt, responseDueAt: r.dueAt }, AGENT);
+      const jobs = await jobsOf(id);
+      expect(jobs).toHaveLength(2);
+      expect(jobs.every((j) => j.payload.stage === 'response' && j.payload.dueAt === r.dueAt.toISOString())).toBe(true);
+
+      expect(await advanceTime(clock, db.url, 50 * MINUTE)).toContain(`sla:${id}:warning`);
+      await waitFor(() => expect(store.count('sla_warning', id)).toBe(1));
+      expect(await advanceTime(clock, db.url, 11 * MINUTE)).toContain(`sla:${id}:overdue`);
+      await waitFor(() => expect(store.count('supervise', id)).toBe(1));
+      expect(store.states.get(id)).toMatchObject({ status: 'dispatched', warned: true, overdue: true, supervised: true });
+      const mine = store.transitions.filter((t) => t.ticketId === id && t.actor.role === 'system');
+      expect(mine.map((t) => [t.action, t.data['stage'] ?? null])).toEqual([['sla_warning', 'response'], ['mark_overdue', 'response'], ['supervise', null]]);
+      expect(mine[2]!.reason).toMatch(/^超期自动督办：响应时限/);
+      await waitFor(async () => expect((await firingsOf(id)).map((f) => [f.kind, f.outcome])).toEqual([['warning', 'applied'], ['overdue', 'applied']]));
+
+      // The department signs late: the completion deadline runs from here with fresh flags.
+      await port.act(id, { type: 'sign' }, { role: 'dept_handler', id: 'handler-1', departmentId: DEPT });
+      expect(store.states.get(id)).toMatchObject({ status: 'in_progress', warned: false, overdue: false, supervised: true });
+      const after = await jobsOf(id);
+      expect(after.map((j) => [j.task_identifier, j.payload.stage, j.payload.dueAt])).toEqual([
+        ['sla_warning', 'completion', c.dueAt.toISOString()], ['sla_overdue', 'completion', c.dueAt.toISOString()],
+      ]);
+    } finally {
+      await close(app);
+    }
+  });
+
+  it('schedule a deadline recorded by an instance that stopped before adding its jobs', async () => {
+    const id = randomUUID();
+    const due = new Date(clock.now().getTime() + 60 * MINUTE);
+    // As a transition leaves it: recorded, pending, no jobs yet.
+    await query(db.url, `INSERT INTO sla_ticket_timers (ticket_id, stage, started_at, due_at, warn_at, policy_version, scheduled)
+      VALUES ($1, 'dispatch', $2, $3, $4, 0, false)`, [id, clock.now(), due, new Date(due.getTime() - 12 * MINUTE)]);
+    const { app } = await instance();
+    try {
+      const jobs = await jobsOf(id);
+      expect(jobs.map((j) => [j.task_identifier, j.payload.dueAt])).toEqual([['sla_warning', due.toISOString()], ['sla_overdue', due.toISOString()]]);
+    } finally {
+      await close(app);
+      await query(db.url, 'DELETE FROM sla_ticket_timers WHERE ticket_id = $1', [id]);
+      await query(db.url, 'SELECT graphile_worker.remove_job(k) FROM unnest($1::text[]) AS k', [[`sla:${id}:warning`, `sla:${id}:overdue`]]);
+    }
+  });
+
   it('a timer that the database runs before its moment (clock skew) is put back, not acted on', async () => {
     const { app, port, sla } = await instance();
     try {
       const id = await acceptTicket(port, sla);
+      await timersScheduled(db.url);
       // Make the warning job due in the database while the clock has not reached its moment.
       await query(db.url, `SELECT graphile_worker.reschedule_jobs(ARRAY(SELECT id FROM graphile_worker.jobs WHERE key = $1), run_at := now())`, [`sla:${id}:warning`]);
       await waitFor(async () => expect(await firingsOf(id)).toEqual([expect.objectContaining({ kind: 'warning', outcome: 'early', actions: [] })]));

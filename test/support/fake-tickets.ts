@@ -9,7 +9,7 @@ import type { Clock } from '../../src/domain/clock.js';
 import { newTicketState, transition, type Actor, type RequestType, type TicketAction, type TicketState, type TransitionRecord, type Urgency } from '../../src/domain/tickets/index.js';
 import { SLA_SYSTEM_ACTOR, type SlaTicketsPort } from '../../src/modules/sla/sla.ports.js';
 
-type Hook = (tx: Tx, after: TicketState, at: Date) => Promise<void>;
+type Hook = (tx: Tx, after: TicketState, at: Date, before: TicketState) => Promise<void>;
 
 export interface FakeTicketsPort extends SlaTicketsPort {
   act(id: string, action: TicketAction, actor: Actor): Promise<TicketState>;
@@ -38,7 +38,7 @@ export class FakeTicketStore {
         const before = this.states.get(id);
         if (!before) throw new Error(`no ticket ${id}`);
         const r = transition(before, action, { actor, now: clock.now() });
-        for (const hook of hooks) await hook(tx, r.state, r.record.at);
+        for (const hook of hooks) await hook(tx, r.state, r.record.at, before);
         this.states.set(id, r.state);
         this.transitions.push(r.record);
         return r.state;

@@ -82,11 +82,32 @@ export async function startInstance(url: string, opts: { clock?: Clock; modules?
 export const SLA_JOBS = 'graphile_worker._private_jobs j JOIN graphile_worker._private_tasks t ON t.id = j.task_id';
 
 /**
+ * Waits until the scheduler (src/modules/sla/sla.scheduler.ts) has added the jobs of every
+ * deadline the transitions recorded: jobs appear shortly after the transition, not in it.
+ */
+export async function timersScheduled(url: string, timeoutMs = 10_000): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM sla_ticket_timers WHERE NOT scheduled');
+      if (rows[0]!.n === 0) return;
+      if (Date.now() > until) throw new Error(`${rows[0]!.n} SLA timer(s) still unscheduled after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * Lets time pass for the timers: the clock moves on, and every timer job whose moment (by the
  * clock) has come is made due in the database now, as if the wall clock had moved as far.
  * Returns the keys of the jobs that became due.
  */
 export async function advanceTime(clock: TestClock, url: string, ms: number): Promise<string[]> {
+  await timersScheduled(url);
   clock.advance(ms);
   const client = new pg.Client({ connectionString: url });
   await client.connect();

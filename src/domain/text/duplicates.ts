@@ -15,6 +15,8 @@ export interface DedupRequest {
   readonly content: string;
   readonly callerPhone?: string | null;
   readonly address?: string | null;
+  /** `profile(content)` when the caller already has it (texts of tickets never change). */
+  readonly profile?: TextProfile;
 }
 
 export interface DuplicateConfig {
@@ -69,13 +71,13 @@ export function duplicateCandidates(
   const config = { ...DEFAULT_DUPLICATE_CONFIG, ...overrides };
   validate(config);
   const windowMs = config.windowDays * 86_400_000;
-  const mine: TextProfile = profile(request.content);
+  const mine: TextProfile = request.profile ?? profile(request.content);
   const myPhone = request.callerPhone ? normalizePhone(request.callerPhone) : '';
   const found: DuplicateCandidate[] = [];
   for (const other of candidates) {
     if (other.id === request.id) continue;
     if (Math.abs(other.receivedAt.getTime() - request.receivedAt.getTime()) > windowMs) continue;
-    const content = cosine(mine, profile(other.content));
+    const content = cosine(mine, other.profile ?? profile(other.content));
     const address = request.address && other.address ? addressSimilarity(request.address, other.address) : null;
     const otherPhone = other.callerPhone ? normalizePhone(other.callerPhone) : '';
     const sameCaller = myPhone.length >= 5 && myPhone === otherPhone;

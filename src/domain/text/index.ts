@@ -4,3 +4,4 @@ export * from './segmenter.js';
 export * from './search.js';
 export * from './similarity.js';
 export * from './duplicates.js';
+export * from './redact.js';

@@ -14,10 +14,10 @@ export type TicketAction =
   | { readonly type: 'accept'; readonly requestType?: RequestType; readonly urgency?: Urgency; readonly dispatchDueAt?: Date; readonly dueAt?: Date }
   | { readonly type: 'not_accept'; readonly reason: NotAcceptedReason; readonly note?: string }
   | { readonly type: 'direct_answer'; readonly content: string }
-  | { readonly type: 'dispatch'; readonly mainDepartmentId: string; readonly coDepartmentIds?: readonly string[]; readonly note?: string; readonly dueAt?: Date }
+  | { readonly type: 'dispatch'; readonly mainDepartmentId: string; readonly coDepartmentIds?: readonly string[]; readonly note?: string; readonly dueAt?: Date; readonly responseDueAt?: Date }
   | { readonly type: 'sign'; readonly note?: string }
   | { readonly type: 'return'; readonly reason: string }
-  | { readonly type: 'redispatch'; readonly mainDepartmentId: string; readonly coDepartmentIds?: readonly string[]; readonly reason: string; readonly dueAt?: Date }
+  | { readonly type: 'redispatch'; readonly mainDepartmentId: string; readonly coDepartmentIds?: readonly string[]; readonly reason: string; readonly dueAt?: Date; readonly responseDueAt?: Date }
   | { readonly type: 'uphold_dispatch'; readonly reason: string }
   | { readonly type: 'co_opinion'; readonly content: string; readonly attachmentIds?: readonly string[] }
   | { readonly type: 'reply'; readonly content: string; readonly attachmentIds?: readonly string[]; readonly resolved?: boolean }

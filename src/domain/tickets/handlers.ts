@@ -67,6 +67,19 @@ function requireStage(value: unknown): SlaStage {
   return value as SlaStage;
 }
 
+/**
+ * Whether the ticket waits for its main department to sign (签收) against a response deadline.
+ * Warning and overdue belong to the running stage, so leaving this one starts the completion
+ * stage afresh (the audit keeps the late response).
+ */
+function responseRunning(s: TicketState): boolean {
+  return s.status === 'dispatched' && s.responseDueAt !== null;
+}
+
+function responseEnded(s: TicketState): Partial<TicketState> {
+  return responseRunning(s) ? { warned: false, overdue: false } : {};
+}
+
 function deadlineReset(dueAt: Date | null): Partial<TicketState> {
   return dueAt === null ? {} : { dueAt, warned: false, overdue: false };
 }
@@ -119,12 +132,13 @@ export const HANDLERS: Handlers = {
   dispatch(s, a) {
     const { main: mainId, co } = requireAssignment(a.mainDepartmentId, a.coDepartmentIds);
     const dueAt = optionalDate(a.dueAt, 'dueAt') ?? s.dueAt;
+    const responseDueAt = optionalDate(a.responseDueAt, 'responseDueAt');
     return {
       to: 'dispatched',
       // The running deadline is now the department's: warning and overdue start afresh.
-      patch: { mainDepartmentId: mainId, coDepartmentIds: co, coOpinionDepartmentIds: [], dueAt, warned: false, overdue: false },
+      patch: { mainDepartmentId: mainId, coDepartmentIds: co, coOpinionDepartmentIds: [], dueAt, responseDueAt, warned: false, overdue: false },
       reason: optionalText(a.note, 'note'),
-      data: { mainDepartmentId: mainId, coDepartmentIds: co, dueAt: iso(dueAt) },
+      data: { mainDepartmentId: mainId, coDepartmentIds: co, dueAt: iso(dueAt), responseDueAt: iso(responseDueAt) },
       events: [{ name: 'ticket.dispatched', departmentIds: [mainId, ...co] }],
     };
   },
@@ -132,6 +146,7 @@ export const HANDLERS: Handlers = {
   sign(s, a) {
     return {
       to: 'in_progress',
+      patch: responseEnded(s),
       reason: optionalText(a.note, 'note'),
       data: { departmentId: s.mainDepartmentId },
       events: [{ name: 'ticket.signed', departmentIds: s.coDepartmentIds }],
@@ -142,7 +157,8 @@ export const HANDLERS: Handlers = {
     const reason = requireText(a.reason, 'reason');
     return {
       to: 'returned',
-      patch: { returnCount: s.returnCount + 1 },
+      // Returning is the department's response too: the dispute review runs on the completion deadline.
+      patch: { returnCount: s.returnCount + 1, ...responseEnded(s) },
       reason,
       data: { departmentId: s.mainDepartmentId },
       events: [{ name: 'ticket.returned', departmentIds: [] }],
@@ -153,15 +169,16 @@ export const HANDLERS: Handlers = {
     const reason = requireText(a.reason, 'reason');
     const { main: mainId, co } = requireAssignment(a.mainDepartmentId, a.coDepartmentIds);
     const dueAt = optionalDate(a.dueAt, 'dueAt') ?? s.dueAt;
+    const responseDueAt = optionalDate(a.responseDueAt, 'responseDueAt');
     const now = [mainId, ...co];
     const withdrawn = involved(s).filter((id) => !now.includes(id));
     const events: PlannedEvent[] = [{ name: 'ticket.dispatched', departmentIds: now, data: { redispatch: true } }];
     if (withdrawn.length > 0) events.push({ name: 'ticket.withdrawn', departmentIds: withdrawn });
     return {
       to: 'dispatched',
-      patch: { mainDepartmentId: mainId, coDepartmentIds: co, coOpinionDepartmentIds: [], dueAt, warned: false, overdue: false },
+      patch: { mainDepartmentId: mainId, coDepartmentIds: co, coOpinionDepartmentIds: [], dueAt, responseDueAt, warned: false, overdue: false },
       reason,
-      data: { previousMainDepartmentId: s.mainDepartmentId, mainDepartmentId: mainId, coDepartmentIds: co, dueAt: iso(dueAt) },
+      data: { previousMainDepartmentId: s.mainDepartmentId, mainDepartmentId: mainId, coDepartmentIds: co, dueAt: iso(dueAt), responseDueAt: iso(responseDueAt) },
       events,
     };
   },

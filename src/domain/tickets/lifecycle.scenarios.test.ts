@@ -427,4 +427,38 @@ describe('policy and SLA helpers', () => {
     expect(runningDeadline(draft())).toBeNull();
     expect(runningDeadline({ ...dispatched, status: 'closed' })).toBeNull();
   });
+
+  it('runs the response deadline (签收) from dispatch until the main department signs or returns the ticket', () => {
+    const responseDueAt = at(8);
+    const steps: [Actor, TicketAction][] = [toDepartment[0]!, [agent, { type: 'dispatch', mainDepartmentId: 'city_roads', responseDueAt }]];
+    const dispatched = last(run(draft(), steps));
+    expect(dispatched.responseDueAt).toEqual(responseDueAt);
+    expect(runningDeadline(dispatched)).toEqual({ stage: 'response', dueAt: responseDueAt });
+    // A response deadline past the completion one gives way to it.
+    expect(runningDeadline({ ...dispatched, dueAt: at(4) })).toEqual({ stage: 'completion', dueAt: at(4) });
+
+    // Warned and overdue on the response stage; the department signs late and the completion stage starts afresh.
+    const late = run(dispatched, [[system, { type: 'sla_warning', stage: 'response' }], [system, { type: 'mark_overdue', stage: 'response' }]]);
+    expect(late.map((r) => r.events[0]!.departmentIds)).toEqual([['city_roads'], ['city_roads']]);
+    const overdue = last(late);
+    expect(overdue).toMatchObject({ warned: true, overdue: true });
+    const signed = transition(overdue, { type: 'sign' }, { actor: roads, now: at(12) }).state;
+    expect(signed).toMatchObject({ status: 'in_progress', warned: false, overdue: false });
+    expect(runningDeadline(signed)).toEqual({ stage: 'completion', dueAt });
+    const returned = transition(overdue, { type: 'return', reason: '不属于本单位职责' }, { actor: roads, now: at(12) }).state;
+    expect(returned).toMatchObject({ status: 'returned', warned: false, overdue: false });
+    expect(runningDeadline(returned)).toEqual({ stage: 'completion', dueAt });
+
+    // Without a response deadline, signing keeps the completion stage's flags: it was running all along.
+    const plain = { ...last(run(draft(), toDepartment)), warned: true };
+    expect(transition(plain, { type: 'sign' }, { actor: roads, now: at(3) }).state.warned).toBe(true);
+
+    // A redispatch sets the new department's response deadline (none given: none watched).
+    const redispatched = transition(returned, { type: 'redispatch', mainDepartmentId: 'district_a', reason: '改派属地', responseDueAt: at(20) }, { actor: supervisor, now: at(13) });
+    expect(runningDeadline(redispatched.state)).toEqual({ stage: 'response', dueAt: at(20) });
+    expect(redispatched.record.data['responseDueAt']).toBe(at(20).toISOString());
+    const again = transition({ ...returned }, { type: 'redispatch', mainDepartmentId: 'district_a', reason: '改派属地' }, { actor: supervisor, now: at(13) }).state;
+    expect(again.responseDueAt).toBeNull();
+    expect(runningDeadline(again)).toEqual({ stage: 'completion', dueAt });
+  });
 });

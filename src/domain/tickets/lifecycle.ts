@@ -101,10 +101,16 @@ export function mergeTickets(duplicate: TicketState, master: TicketState, ctx: T
 
 /**
  * The deadline the ticket is running against now, for the SLA timer: the dispatch deadline until
- * dispatched, then the completion deadline until closed; null when nothing runs.
+ * dispatched, the response deadline until the main department signs (签收) or returns it, then
+ * the completion deadline until closed; null when nothing runs. A response deadline later than
+ * the completion deadline (a policy oddity) gives way to the completion one.
  */
 export function runningDeadline(ticket: TicketState): { readonly stage: SlaStage; readonly dueAt: Date } | null {
   if (ticket.status === 'accepted') return ticket.dispatchDueAt === null ? null : { stage: 'dispatch', dueAt: ticket.dispatchDueAt };
+  const response = ticket.responseDueAt;
+  if (ticket.status === 'dispatched' && response !== null && (ticket.dueAt === null || response.getTime() <= ticket.dueAt.getTime())) {
+    return { stage: 'response', dueAt: response };
+  }
   if (['dispatched', 'returned', 'in_progress', 'replied'].includes(ticket.status)) {
     return ticket.dueAt === null ? null : { stage: 'completion', dueAt: ticket.dueAt };
   }

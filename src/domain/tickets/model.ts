@@ -142,6 +142,8 @@ export interface TicketState {
   /** Co-handlers that have submitted an opinion to the main department. */
   readonly coOpinionDepartmentIds: readonly string[];
   readonly dispatchDueAt: Date | null;
+  /** Response deadline (签收时限): the main department signs by then; set at each dispatch. */
+  readonly responseDueAt: Date | null;
   /** Completion deadline (办结时限). */
   readonly dueAt: Date | null;
   readonly supervised: boolean;
@@ -178,6 +180,7 @@ export function newTicketState(init: NewTicket): TicketState {
     coDepartmentIds: [],
     coOpinionDepartmentIds: [],
     dispatchDueAt: null,
+    responseDueAt: null,
     dueAt: null,
     supervised: false,
     warned: false,

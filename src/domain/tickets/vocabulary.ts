@@ -210,3 +210,14 @@ export function notAcceptedReasonLabel(reason: NotAcceptedReason): string {
 export function notAcceptedReply(reason: NotAcceptedReason): string {
   return NOT_ACCEPTED_REASON_INFO[reason].reply;
 }
+
+/**
+ * A call id on a phone ticket: a UUID (the calls table's id) or an Asterisk channel/linked id
+ * such as 1700000000.123; letters, digits and . _ : - only, so it never carries free text.
+ */
+export const CALL_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$';
+const CALL_ID = new RegExp(CALL_ID_PATTERN);
+
+export function isCallId(value: string): boolean {
+  return CALL_ID.test(value);
+}

@@ -21,10 +21,12 @@ export const DUPLICATES_CONSUMER = 'duplicates-analysis';
 export function createDuplicatesModule(options: DuplicatesModuleOptions = {}): ModuleFactory {
   return function duplicates(ctx): FeatureModule {
     const prefix = ctx.config.nats.subjectPrefix;
+    const configured = ctx.config.tickets.duplicates;
     const service = new DuplicatesService({
       db: ctx.db, repo: new DuplicatesRepository(), clock: ctx.clock, outbox: ctx.outbox,
       settings: {
-        duplicates: { ...DEFAULT_DUPLICATES_SETTINGS.duplicates, ...options.duplicates },
+        // DUPLICATE_WINDOW_HOURS and DUPLICATE_MIN_SIMILARITY; options (tests) override them.
+        duplicates: { ...DEFAULT_DUPLICATES_SETTINGS.duplicates, windowDays: configured.windowHours / 24, contentOnlyMin: configured.minSimilarity, ...options.duplicates },
         clusters: { ...DEFAULT_DUPLICATES_SETTINGS.clusters, ...options.clusters },
       },
     });

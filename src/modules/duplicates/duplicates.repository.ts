@@ -13,7 +13,11 @@ export interface RequestRow {
   status: string;
   citizenId: string | null;
   phone: string | null;
+  confidential: boolean;
 }
+
+/** The ticket to analyse, with the cluster it already belongs to (a re-analysis). */
+export interface AnalysedRequestRow extends RequestRow { clusterId: string | null }
 
 export interface ClusterRow {
   id: string;
@@ -39,6 +43,7 @@ export interface SuggestionRow {
   sameCaller: boolean;
   reasons: string[];
   status: 'open' | 'merged' | 'dismissed';
+  candidateConfidential: boolean;
 }
 
 export interface AnalysisRow { ticketId: string; isRepeat: boolean; repeatOf: string | null; repeatCount: number; clusterId: string | null; analyzedAt: Date }
@@ -49,12 +54,13 @@ export interface NewSuggestion {
 
 /** Tickets that are not real requests to compare with: never accepted, refused, withdrawn or already merged. */
 const EXCLUDED = sql`('draft', 'not_accepted', 'cancelled', 'merged')`;
-const REQUEST_COLUMNS = sql`t.id, t.number, t.title, t.content, t.address, t.area_code, t.created_at, t.status, t.citizen_id, c.phone`;
+const REQUEST_COLUMNS = sql`t.id, t.number, t.title, t.content, t.address, t.area_code, t.created_at, t.status, t.citizen_id, c.phone, t.confidential`;
 const CLUSTER_COLUMNS = sql`id, area_code, title, sample_text, keywords, ticket_count, caller_count, first_seen_at, last_seen_at`;
 
 export class DuplicatesRepository {
-  async request(db: Executor, ticketId: string): Promise<RequestRow | undefined> {
-    const res = await sql<RequestRow>`SELECT ${REQUEST_COLUMNS} FROM tickets t LEFT JOIN citizens c ON c.id = t.citizen_id WHERE t.id = ${ticketId}`.execute(db);
+  async request(db: Executor, ticketId: string): Promise<AnalysedRequestRow | undefined> {
+    const res = await sql<AnalysedRequestRow>`SELECT ${REQUEST_COLUMNS}, (SELECT m.cluster_id FROM request_cluster_members m WHERE m.ticket_id = t.id) AS cluster_id
+      FROM tickets t LEFT JOIN citizens c ON c.id = t.citizen_id WHERE t.id = ${ticketId}`.execute(db);
     return res.rows[0];
   }
 
@@ -105,11 +111,6 @@ export class DuplicatesRepository {
     return res.rows;
   }
 
-  async clusterOf(db: Executor, ticketId: string): Promise<string | undefined> {
-    const row = await db.selectFrom('requestClusterMembers').select('clusterId').where('ticketId', '=', ticketId).executeTakeFirst();
-    return row?.clusterId;
-  }
-
   async createCluster(tx: Tx, c: { areaCode: string; title: string; sampleText: string; keywords: string[]; at: Date }): Promise<string> {
     const row = await tx.insertInto('requestClusters').values({
       areaCode: c.areaCode, title: c.title, sampleText: c.sampleText, keywords: c.keywords, ticketCount: 1, callerCount: 1,
@@ -136,18 +137,22 @@ export class DuplicatesRepository {
     return res.rows[0]!;
   }
 
+  /** The analysis and its suggestions in one statement. */
   async saveAnalysis(tx: Tx, a: AnalysisRow, suggestions: readonly NewSuggestion[]): Promise<void> {
-    await tx.insertInto('duplicateAnalyses').values(a)
-      .onConflict((oc) => oc.column('ticketId').doUpdateSet({ isRepeat: a.isRepeat, repeatOf: a.repeatOf, repeatCount: a.repeatCount, clusterId: a.clusterId, analyzedAt: a.analyzedAt }))
-      .execute();
-    if (suggestions.length === 0) return;
-    await tx.insertInto('duplicateSuggestions')
-      .values(suggestions.map((s) => ({ ticketId: a.ticketId, ...s, createdAt: a.analyzedAt })))
-      .onConflict((oc) => oc.columns(['ticketId', 'candidateId']).doUpdateSet((eb) => ({
-        score: eb.ref('excluded.score'), contentSimilarity: eb.ref('excluded.contentSimilarity'), addressSimilarity: eb.ref('excluded.addressSimilarity'),
-        sameCaller: eb.ref('excluded.sameCaller'), reasons: eb.ref('excluded.reasons'),
-      })))
-      .execute();
+    const rows = JSON.stringify(suggestions.map((s) => ({
+      candidate_id: s.candidateId, score: s.score, content_similarity: s.contentSimilarity, address_similarity: s.addressSimilarity, same_caller: s.sameCaller, reasons: s.reasons,
+    })));
+    await sql`
+      WITH a AS (
+        INSERT INTO duplicate_analyses (ticket_id, is_repeat, repeat_of, repeat_count, cluster_id, analyzed_at)
+        VALUES (${a.ticketId}, ${a.isRepeat}, ${a.repeatOf}, ${a.repeatCount}, ${a.clusterId}, ${a.analyzedAt})
+        ON CONFLICT (ticket_id) DO UPDATE SET is_repeat = excluded.is_repeat, repeat_of = excluded.repeat_of, repeat_count = excluded.repeat_count,
+          cluster_id = excluded.cluster_id, analyzed_at = excluded.analyzed_at)
+      INSERT INTO duplicate_suggestions (ticket_id, candidate_id, score, content_similarity, address_similarity, same_caller, reasons, created_at)
+      SELECT ${a.ticketId}, s.candidate_id, s.score, s.content_similarity, s.address_similarity, s.same_caller, s.reasons, ${a.analyzedAt}
+        FROM json_to_recordset(${rows}::json) AS s(candidate_id uuid, score real, content_similarity real, address_similarity real, same_caller boolean, reasons text[])
+      ON CONFLICT (ticket_id, candidate_id) DO UPDATE SET score = excluded.score, content_similarity = excluded.content_similarity,
+        address_similarity = excluded.address_similarity, same_caller = excluded.same_caller, reasons = excluded.reasons`.execute(tx);
   }
 
   /** A merge between two tickets settles the suggestions that linked them, either way round. */
@@ -172,20 +177,18 @@ export class DuplicatesRepository {
   async suggestions(db: Executor, ticketId: string, departmentId: string | undefined): Promise<SuggestionRow[]> {
     const res = await sql<SuggestionRow>`
       SELECT s.candidate_id, t.number, t.title, t.status AS ticket_status, t.created_at AS candidate_created_at, s.score, s.content_similarity,
-             s.address_similarity, s.same_caller, s.reasons, s.status
+             s.address_similarity, s.same_caller, s.reasons, s.status, t.confidential AS candidate_confidential
         FROM duplicate_suggestions s JOIN tickets t ON t.id = s.candidate_id
        WHERE s.ticket_id = ${ticketId} ${departmentId ? sql`AND ${holds(sql`s.candidate_id`, departmentId)}` : sql``}
        ORDER BY s.score DESC, s.candidate_id`.execute(db);
     return res.rows;
   }
 
-  async holdsTicket(db: Executor, ticketId: string, departmentId: string): Promise<boolean> {
-    const res = await sql<{ ok: boolean }>`SELECT ${holds(sql`${ticketId}::uuid`, departmentId)} AS ok`.execute(db);
-    return res.rows[0]?.ok === true;
-  }
-
-  async ticketExists(db: Executor, ticketId: string): Promise<boolean> {
-    return (await db.selectFrom('tickets').select('id').where('id', '=', ticketId).executeTakeFirst()) !== undefined;
+  /** The ticket if it exists (and, with `departmentId`, that department holds it). */
+  async visibleTicket(db: Executor, ticketId: string, departmentId: string | undefined): Promise<{ confidential: boolean } | undefined> {
+    const res = await sql<{ confidential: boolean }>`SELECT t.confidential FROM tickets t
+      WHERE t.id = ${ticketId} ${departmentId ? sql`AND ${holds(sql`t.id`, departmentId)}` : sql``}`.execute(db);
+    return res.rows[0];
   }
 
   /** Clusters seen since `since` with at least `minCallers` callers, busiest period first; keyset on (last_seen_at, id). */
@@ -205,21 +208,24 @@ export class DuplicatesRepository {
     return res.rows[0];
   }
 
-  async clusterMembers(db: Executor, clusterId: string, departmentId: string | undefined): Promise<{ ticketId: string; number: string; title: string; status: string; createdAt: Date }[]> {
-    const res = await sql<{ ticketId: string; number: string; title: string; status: string; createdAt: Date }>`
-      SELECT t.id AS ticket_id, t.number, t.title, t.status, t.created_at
+  async clusterMembers(db: Executor, clusterId: string, departmentId: string | undefined): Promise<{ ticketId: string; number: string; title: string; status: string; createdAt: Date; confidential: boolean }[]> {
+    const res = await sql<{ ticketId: string; number: string; title: string; status: string; createdAt: Date; confidential: boolean }>`
+      SELECT t.id AS ticket_id, t.number, t.title, t.status, t.created_at, t.confidential
         FROM request_cluster_members m JOIN tickets t ON t.id = m.ticket_id
        WHERE m.cluster_id = ${clusterId} ${departmentId ? sql`AND ${holds(sql`m.ticket_id`, departmentId)}` : sql``}
        ORDER BY t.created_at, t.id LIMIT 500`.execute(db);
     return res.rows;
   }
 
-  /** Recent repeat requests (一人多次), newest first. */
+  /**
+   * Recent repeat requests (一人多次), newest first. A department never sees that the caller of
+   * a confidential ticket called before: those stay out of its list.
+   */
   async repeats(db: Executor, f: { since: Date; departmentId?: string; limit: number }): Promise<(AnalysisRow & { number: string; title: string })[]> {
     const res = await sql<AnalysisRow & { number: string; title: string }>`
       SELECT a.ticket_id, a.is_repeat, a.repeat_of, a.repeat_count, a.cluster_id, a.analyzed_at, t.number, t.title
         FROM duplicate_analyses a JOIN tickets t ON t.id = a.ticket_id
-       WHERE a.is_repeat AND a.analyzed_at >= ${f.since} ${f.departmentId ? sql`AND ${holds(sql`a.ticket_id`, f.departmentId)}` : sql``}
+       WHERE a.is_repeat AND a.analyzed_at >= ${f.since} ${f.departmentId ? sql`AND ${holds(sql`a.ticket_id`, f.departmentId)} AND NOT t.confidential` : sql``}
        ORDER BY a.analyzed_at DESC, a.ticket_id DESC LIMIT ${f.limit}`.execute(db);
     return res.rows;
   }

@@ -10,12 +10,16 @@ import type { Database, Tx } from '../../adapters/db/database.js';
 import { isDepartmentScoped, requireRole, type Principal } from '../../domain/auth.js';
 import type { Clock } from '../../domain/clock.js';
 import { NotFoundError, ValidationError } from '../../domain/errors.js';
-import { cosine, DEFAULT_DUPLICATE_CONFIG, duplicateCandidates, keywords, profile, tsQuery, type DedupRequest, type DuplicateConfig, type DuplicateReason } from '../../domain/text/index.js';
+import {
+  cosine, DEFAULT_DUPLICATE_CONFIG, duplicateCandidates, keywords, profile, redactIdentity, tsQuery, type DedupRequest, type DuplicateConfig, type DuplicateReason, type TextProfile,
+} from '../../domain/text/index.js';
 import type { NewEvent } from '../events/events.js';
-import type { AnalysisRow, ClusterRow, DuplicatesRepository, RequestRow, SuggestionRow } from './duplicates.repository.js';
+import type { AnalysedRequestRow, AnalysisRow, ClusterRow, DuplicatesRepository, RequestRow, SuggestionRow } from './duplicates.repository.js';
 
 const READERS = ['agent', 'supervisor', 'admin', 'dept_handler'] as const;
 const DAY_MS = 86_400_000;
+/** Text profiles kept in memory: a ticket's text never changes, and recent tickets are compared again and again. */
+const PROFILE_CACHE_SIZE = 20_000;
 
 export interface ClusterSettings {
   /** Requests further apart than this do not form or extend a cluster. */
@@ -53,6 +57,8 @@ export interface PublicSuggestion {
 }
 
 export class DuplicatesService {
+  private readonly profiles = new Map<string, TextProfile>();
+
   constructor(private readonly deps: DuplicatesDeps) {
     const c = deps.settings.clusters;
     if (!(c.windowHours > 0) || !Number.isInteger(c.minCallers) || c.minCallers < 2 || !(c.minContent > 0 && c.minContent <= 1)) {
@@ -68,14 +74,15 @@ export class DuplicatesService {
     const now = this.deps.clock.now();
     const text = `${t.title} ${t.content}`;
     const words = keywords(text, 4);
+    const mine = this.profileOf(t.id, text);
     const pool = await this.deps.repo.candidates(tx, {
       ticketId: t.id, from: new Date(t.createdAt.getTime() - cfg.windowDays * DAY_MS), to: t.createdAt, citizenId: t.citizenId, areaCode: t.areaCode,
       anyWords: tsQuery(words, 'or'), allWords: tsQuery(words.slice(0, 2), 'and'), limits: { caller: 20, area: 40, anywhere: 20 },
     });
-    const found = duplicateCandidates(toDedup(t), pool.map(toDedup), cfg);
+    const found = duplicateCandidates({ ...toDedup(t), profile: mine }, pool.map((p) => ({ ...toDedup(p), profile: this.profileOf(p.id, `${p.title} ${p.content}`) })), cfg);
     const sameCaller = found.filter((c) => c.reasons.includes('same_caller'));
     const repeatOf = sameCaller[0]?.id ?? null;
-    const clustered = t.areaCode ? await this.assignCluster(tx, t, text, words, now) : null;
+    const clustered = t.areaCode ? await this.assignCluster(tx, t, mine, words, now) : null;
     const analysis: AnalysisRow = { ticketId: t.id, isRepeat: repeatOf !== null, repeatOf, repeatCount: sameCaller.length, clusterId: clustered?.id ?? null, analyzedAt: now };
     await this.deps.repo.saveAnalysis(tx, analysis, found.map((c) => ({
       candidateId: c.id, score: c.score, contentSimilarity: c.contentSimilarity, addressSimilarity: c.addressSimilarity, sameCaller: c.sameCaller, reasons: [...c.reasons],
@@ -99,15 +106,19 @@ export class DuplicatesService {
   }
 
   async suggestions(ticketId: string, actor: Principal): Promise<{ ticketId: string; analyzedAt: string | null; repeat: { isRepeat: boolean; repeatOf: string | null; repeatCount: number }; clusterId: string | null; items: PublicSuggestion[] }> {
-    const dept = await this.scopeToTicket(ticketId, actor);
+    const { dept, confidential } = await this.scopeToTicket(ticketId, actor);
     const [analysis, rows] = await Promise.all([this.deps.repo.analysis(this.deps.db, ticketId), this.deps.repo.suggestions(this.deps.db, ticketId, dept)]);
-    const repeatVisible = analysis?.repeatOf && (!dept || rows.some((r) => r.candidateId === analysis.repeatOf));
+    // 保密 toward departments: whether the caller asked before (一人多次) tells who asked.
+    const hideCaller = dept !== undefined && confidential;
+    const repeatVisible = !hideCaller && analysis?.repeatOf && (!dept || rows.some((r) => r.candidateId === analysis.repeatOf));
     return {
       ticketId,
       analyzedAt: analysis ? analysis.analyzedAt.toISOString() : null,
-      repeat: { isRepeat: analysis?.isRepeat ?? false, repeatOf: repeatVisible ? analysis.repeatOf : null, repeatCount: analysis?.repeatCount ?? 0 },
+      repeat: hideCaller
+        ? { isRepeat: false, repeatOf: null, repeatCount: 0 }
+        : { isRepeat: analysis?.isRepeat ?? false, repeatOf: repeatVisible ? analysis.repeatOf : null, repeatCount: analysis?.repeatCount ?? 0 },
       clusterId: analysis?.clusterId ?? null,
-      items: rows.map(toSuggestion),
+      items: rows.map((r) => toSuggestion(r, dept !== undefined && (confidential || r.candidateConfidential))),
     };
   }
 
@@ -137,7 +148,10 @@ export class DuplicatesService {
     const members = row ? await this.deps.repo.clusterMembers(this.deps.db, id, dept) : [];
     // A department sees a cluster only through the tickets it holds.
     if (!row || (dept && members.length === 0)) throw new NotFoundError('Cluster', id, 'cluster_not_found');
-    return { ...toCluster(row), tickets: members.map((m) => ({ id: m.ticketId, number: m.number, title: m.title, status: m.status, createdAt: m.createdAt.toISOString() })) };
+    return {
+      ...toCluster(row),
+      tickets: members.map((m) => ({ id: m.ticketId, number: m.number, title: dept && m.confidential ? redactIdentity(m.title) : m.title, status: m.status, createdAt: m.createdAt.toISOString() })),
+    };
   }
 
   async repeats(f: { since?: string; limit: number }, actor: Principal): Promise<{ items: { ticketId: string; number: string; title: string; repeatOf: string | null; repeatCount: number; analyzedAt: string }[] }> {
@@ -151,20 +165,19 @@ export class DuplicatesService {
    * Joins the most similar recent cluster of the area, or forms one when enough distinct
    * callers made similar requests there within the period. Serialised per area.
    */
-  private async assignCluster(tx: Tx, t: RequestRow, text: string, words: string[], now: Date): Promise<{ id: string; row: ClusterRow; changed: boolean } | null> {
+  private async assignCluster(tx: Tx, t: AnalysedRequestRow, mine: TextProfile, words: string[], now: Date): Promise<{ id: string; row: ClusterRow; changed: boolean } | null> {
     const s = this.deps.settings.clusters;
     const areaCode = t.areaCode!;
-    const existing = await this.deps.repo.clusterOf(tx, t.id);
-    if (existing) {
-      const row = await this.deps.repo.cluster(tx, existing);
-      return row ? { id: existing, row, changed: false } : null; // already counted (a re-analysis)
+    if (t.clusterId) {
+      const row = await this.deps.repo.cluster(tx, t.clusterId);
+      return row ? { id: t.clusterId, row, changed: false } : null; // already counted (a re-analysis)
     }
     await this.deps.repo.lockArea(tx, areaCode);
-    const mine = profile(text);
     const since = new Date(t.createdAt.getTime() - s.windowHours * 3600_000);
     let best: { row: ClusterRow; sim: number } | undefined;
     for (const c of await this.deps.repo.recentClusters(tx, areaCode, since)) {
-      const sim = cosine(mine, profile(c.sampleText));
+      // A cluster's sample is fixed when it forms.
+      const sim = cosine(mine, this.profileOf(`cluster:${c.id}`, c.sampleText));
       if (sim >= s.minContent && (!best || sim > best.sim)) best = { row: c, sim };
     }
     if (best) {
@@ -175,7 +188,7 @@ export class DuplicatesService {
     const anyWords = tsQuery(words, 'or');
     if (!anyWords) return null;
     const pool = await this.deps.repo.clusterPool(tx, { ticketId: t.id, areaCode, from: since, to: t.createdAt, anyWords, limit: 100 });
-    const similar = pool.filter((p) => cosine(mine, profile(`${p.title} ${p.content}`)) >= s.minContent);
+    const similar = pool.filter((p) => cosine(mine, this.profileOf(p.id, `${p.title} ${p.content}`)) >= s.minContent);
     const callers = new Set([t.citizenId, ...similar.map((p) => p.citizenId)].filter((c): c is string => c !== null));
     if (callers.size < s.minCallers) return null;
     const seed = [...similar].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())[0]!;
@@ -188,12 +201,26 @@ export class DuplicatesService {
   }
 
   /** Staff see every ticket; a department only tickets it holds (and then only those candidates). */
-  private async scopeToTicket(ticketId: string, actor: Principal): Promise<string | undefined> {
+  private async scopeToTicket(ticketId: string, actor: Principal): Promise<{ dept: string | undefined; confidential: boolean }> {
     requireRole(actor, READERS);
     const dept = isDepartmentScoped(actor) ? actor.departmentId! : undefined;
-    const visible = dept ? await this.deps.repo.holdsTicket(this.deps.db, ticketId, dept) : await this.deps.repo.ticketExists(this.deps.db, ticketId);
+    const visible = await this.deps.repo.visibleTicket(this.deps.db, ticketId, dept);
     if (!visible) throw new NotFoundError('Ticket', ticketId, 'ticket_not_found');
-    return dept;
+    return { dept, confidential: visible.confidential };
+  }
+
+  /** The text's profile, from the cache when this ticket (or cluster) was profiled before. */
+  private profileOf(key: string, text: string): TextProfile {
+    const hit = this.profiles.get(key);
+    if (hit) {
+      this.profiles.delete(key); // most recently used last
+      this.profiles.set(key, hit);
+      return hit;
+    }
+    const p = profile(text);
+    this.profiles.set(key, p);
+    if (this.profiles.size > PROFILE_CACHE_SIZE) this.profiles.delete(this.profiles.keys().next().value!);
+    return p;
   }
 }
 
@@ -203,10 +230,12 @@ function toDedup(r: RequestRow): DedupRequest {
   return { id: r.id, receivedAt: r.createdAt, content: `${r.title} ${r.content}`, callerPhone: r.phone, address: r.address };
 }
 
-function toSuggestion(r: SuggestionRow): PublicSuggestion {
+/** `hideCaller`: a department must not learn that a confidential caller is behind both tickets. */
+function toSuggestion(r: SuggestionRow, hideCaller: boolean): PublicSuggestion {
+  const reasons = (r.reasons as DuplicateReason[]).filter((x) => !hideCaller || x !== 'same_caller');
   return {
-    candidate: { id: r.candidateId, number: r.number, title: r.title, status: r.ticketStatus, createdAt: r.candidateCreatedAt.toISOString() },
-    score: r.score, contentSimilarity: r.contentSimilarity, addressSimilarity: r.addressSimilarity, sameCaller: r.sameCaller, reasons: r.reasons as DuplicateReason[], status: r.status,
+    candidate: { id: r.candidateId, number: r.number, title: hideCaller && r.candidateConfidential ? redactIdentity(r.title) : r.title, status: r.ticketStatus, createdAt: r.candidateCreatedAt.toISOString() },
+    score: r.score, contentSimilarity: r.contentSimilarity, addressSimilarity: r.addressSimilarity, sameCaller: hideCaller ? false : r.sameCaller, reasons, status: r.status,
   };
 }
 

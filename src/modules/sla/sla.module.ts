@@ -11,6 +11,7 @@ import type { FeatureModule, ModuleContext, ModuleFactory } from '../registry.js
 import type { SlaTicketsPort } from './sla.ports.js';
 import { SlaRepository } from './sla.repository.js';
 import { slaRoutes } from './sla.routes.js';
+import { TimerScheduler } from './sla.scheduler.js';
 import { SlaService } from './sla.service.js';
 import { ticketsPortOf } from './sla.tickets-adapter.js';
 import { installTimerSchema, SlaTimerWorker } from './sla.worker.js';
@@ -22,6 +23,8 @@ export interface SlaModuleOptions {
   readonly concurrency?: number;
   /** How often the worker looks for timers that became due. */
   readonly pollIntervalMs?: number;
+  /** How soon after a transition its timer jobs are added (batched with other transitions'). */
+  readonly scheduleDelayMs?: number;
   /** Trust the cached calendar/policy this long without a NOTIFY. */
   readonly cacheTtlMs?: number;
   /** Attempts of a timer whose action fails (the worker backs off exponentially between them). */
@@ -34,11 +37,14 @@ export function createSlaModule(options: SlaModuleOptions = {}): ModuleFactory {
   return function sla(ctx): FeatureModule {
     const logger = ctx.logger;
     const instance = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-    const service = new SlaService(ctx.db, new SlaRepository(), ctx.outbox, ctx.clock, {
-      cacheTtlMs: options.cacheTtlMs ?? 30_000,
-      instance,
-      maxAttempts: options.maxAttempts ?? 12,
-    }, logger);
+    const repo = new SlaRepository();
+    const maxAttempts = options.maxAttempts ?? 12;
+    const service = new SlaService(ctx.db, repo, ctx.outbox, ctx.clock, { cacheTtlMs: options.cacheTtlMs ?? 30_000, instance, maxAttempts }, logger);
+    // Every instance schedules (it only writes jobs); `worker` decides who runs them.
+    const scheduler = new TimerScheduler(ctx.db, repo, ctx.clock, {
+      maxAttempts, batchSize: 500, delayMs: options.scheduleDelayMs ?? 250, idleMs: options.pollIntervalMs ?? 1000,
+    }, logger.child({ component: 'sla-scheduler' }));
+    service.attachScheduler(scheduler);
     const listener = new PgListener(ctx.databaseUrl, 'sla_config', () => service.invalidate(), logger.child({ component: 'sla-config-listener' }));
     const worker = new SlaTimerWorker({
       connectionString: ctx.databaseUrl,
@@ -61,16 +67,18 @@ export function createSlaModule(options: SlaModuleOptions = {}): ModuleFactory {
         tickets = resolveTickets(ctx);
         if (tickets) {
           service.attachTickets(tickets);
-          tickets.onTransition((tx, after, at) => service.syncTimers(tx, after, { at }));
+          tickets.onTransition((tx, after, at, before) => service.syncTimers(tx, after, { at, fresh: before.status === 'draft' && before.version === 0 }));
         } else {
           logger.warn('no tickets module: SLA timers have no tickets to follow');
         }
+        scheduler.start();
         if (options.worker !== false) {
           await worker.start({ warning: (p, job) => service.fire('warning', p, job), overdue: (p, job) => service.fire('overdue', p, job) });
         }
         logger.info({ instance, worker: worker.running }, 'SLA timers started');
       },
       async stop() {
+        await scheduler.stop();
         await worker.stop();
         await listener.stop();
       },

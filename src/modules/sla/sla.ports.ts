@@ -10,6 +10,6 @@ export interface SlaTicketsPort {
   findState(id: string): Promise<TicketState | null>;
   /** Applies a state-machine action as the system actor, in its own transaction. */
   applySystemAction(id: string, action: TicketAction, reason: string): Promise<void>;
-  /** Calls `hook` inside every transition's transaction with the stored new state. */
-  onTransition(hook: (tx: Tx, after: TicketState, at: Date) => Promise<void>): void;
+  /** Calls `hook` inside every transition's transaction with the stored new state (and the one before). */
+  onTransition(hook: (tx: Tx, after: TicketState, at: Date, before: TicketState) => Promise<void>): void;
 }

@@ -37,6 +37,16 @@ export interface TicketTimerRow {
 }
 
 export type TimerKind = 'warning' | 'overdue';
+
+/** A running deadline whose jobs the scheduler has yet to add. */
+export interface PendingTimerRow {
+  ticketId: string;
+  stage: SlaStage;
+  dueAt: Date;
+  warnAt: Date;
+  warningJob: boolean;
+  overdueJob: boolean;
+}
 export type FiringOutcome = 'applied' | 'stale' | 'not_applicable' | 'early';
 
 export interface FiringRow {
@@ -105,23 +115,54 @@ export class SlaRepository {
 
   // --- The running deadline per ticket.
 
-  /** Locks the row: concurrent syncs of one ticket serialise. */
-  async findTimerForUpdate(tx: Tx, ticketId: string): Promise<TicketTimerRow | undefined> {
-    return (await tx.selectFrom('slaTicketTimers').select(TIMER_COLUMNS).where('ticketId', '=', ticketId).forUpdate().executeTakeFirst()) as TicketTimerRow | undefined;
-  }
-
   async findTimer(db: Executor, ticketId: string): Promise<TicketTimerRow | undefined> {
     return (await db.selectFrom('slaTicketTimers').select(TIMER_COLUMNS).where('ticketId', '=', ticketId).executeTakeFirst()) as TicketTimerRow | undefined;
   }
 
-  async upsertTimer(tx: Tx, t: Omit<TicketTimerRow, 'updatedAt'>): Promise<void> {
-    await tx.insertInto('slaTicketTimers').values(t)
-      .onConflict((oc) => oc.column('ticketId').doUpdateSet({ stage: t.stage, startedAt: t.startedAt, dueAt: t.dueAt, warnAt: t.warnAt, policyVersion: t.policyVersion, updatedAt: sql`now()` }))
-      .execute();
+  /**
+   * Records a new or moved running deadline in one statement, pending for the scheduler; false
+   * when it is unchanged (the row is only locked). A moved deadline's old jobs (`jobKeys`) are
+   * removed at once, in the caller's transaction, so they can never fire for a stage that ended.
+   */
+  async writeTimer(tx: Tx, t: Omit<TicketTimerRow, 'updatedAt'> & { warningJob: boolean; overdueJob: boolean }, jobKeys: readonly string[]): Promise<boolean> {
+    const { rows } = await sql<{ written: number }>`
+      WITH up AS (
+        INSERT INTO sla_ticket_timers AS cur (ticket_id, stage, started_at, due_at, warn_at, policy_version, warning_job, overdue_job, scheduled, updated_at)
+        VALUES (${t.ticketId}, ${t.stage}, ${t.startedAt}, ${t.dueAt}, ${t.warnAt}, ${t.policyVersion}, ${t.warningJob}, ${t.overdueJob}, false, now())
+        ON CONFLICT (ticket_id) DO UPDATE SET stage = excluded.stage, started_at = excluded.started_at, due_at = excluded.due_at,
+          warn_at = excluded.warn_at, policy_version = excluded.policy_version, warning_job = excluded.warning_job,
+          overdue_job = excluded.overdue_job, scheduled = false, updated_at = now()
+        WHERE cur.stage <> excluded.stage OR cur.due_at <> excluded.due_at
+        RETURNING (xmax <> 0) AS replaced),
+      removed AS (SELECT graphile_worker.remove_job(k) FROM up, unnest(${[...jobKeys]}::text[]) AS k WHERE up.replaced)
+      SELECT (SELECT count(*) FROM up)::int AS written, (SELECT count(*) FROM removed)::int AS removed`.execute(tx);
+    return (rows[0]?.written ?? 0) > 0;
   }
 
-  async deleteTimer(tx: Tx, ticketId: string): Promise<void> {
-    await tx.deleteFrom('slaTicketTimers').where('ticketId', '=', ticketId).execute();
+  /** No deadline runs any more: the row and its jobs go, in one statement. */
+  async deleteTimer(tx: Tx, ticketId: string, jobKeys: readonly string[]): Promise<void> {
+    await sql`
+      WITH gone AS (DELETE FROM sla_ticket_timers WHERE ticket_id = ${ticketId} RETURNING ticket_id),
+      removed AS (SELECT graphile_worker.remove_job(k) FROM gone, unnest(${[...jobKeys]}::text[]) AS k)
+      SELECT (SELECT count(*) FROM removed)::int AS removed`.execute(tx);
+  }
+
+  /** Timers written since the last batch, oldest first, locked for this scheduler. */
+  async claimPendingTimers(tx: Tx, limit: number): Promise<PendingTimerRow[]> {
+    const { rows } = await sql<PendingTimerRow>`
+      SELECT ticket_id, stage, due_at, warn_at, warning_job, overdue_job FROM sla_ticket_timers
+       WHERE NOT scheduled ORDER BY updated_at LIMIT ${limit} FOR UPDATE SKIP LOCKED`.execute(tx);
+    return rows;
+  }
+
+  async markScheduled(tx: Tx, ticketIds: readonly string[]): Promise<void> {
+    if (ticketIds.length === 0) return;
+    await sql`UPDATE sla_ticket_timers SET scheduled = true WHERE ticket_id = ANY(${[...ticketIds]}::uuid[])`.execute(tx);
+  }
+
+  async pendingTimerCount(db: Executor): Promise<number> {
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM sla_ticket_timers WHERE NOT scheduled`.execute(db);
+    return rows[0]?.n ?? 0;
   }
 
   // --- Durable jobs (graphile-worker).
@@ -140,8 +181,17 @@ export class SlaRepository {
         job_key_mode => 'replace')`.execute(tx);
   }
 
-  async removeJob(tx: Tx, key: string): Promise<void> {
-    await sql`SELECT graphile_worker.remove_job(${key})`.execute(tx);
+  /**
+   * Adds or replaces many jobs in one call (graphile-worker's add_jobs: one NOTIFY for the batch,
+   * where add_job per job wakes the workers every time). Due `delayMs` after the database's now().
+   */
+  async scheduleJobs(tx: Tx, jobs: readonly { task: string; key: string; payload: unknown; delayMs: number }[], maxAttempts: number): Promise<void> {
+    if (jobs.length === 0) return;
+    await sql`
+      SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
+        SELECT ROW(j.task, j.payload::json, NULL, now() + j.delay_ms * interval '1 millisecond', ${maxAttempts}, j.key, NULL, NULL)::graphile_worker.job_spec
+          FROM unnest(${jobs.map((j) => j.task)}::text[], ${jobs.map((j) => JSON.stringify(j.payload))}::text[],
+                      ${jobs.map((j) => Math.max(0, Math.round(j.delayMs)))}::bigint[], ${jobs.map((j) => j.key)}::text[]) AS j(task, payload, delay_ms, key)))`.execute(tx);
   }
 
   async pendingJobs(db: Executor, keys: readonly string[]): Promise<PendingJobRow[]> {

@@ -30,6 +30,7 @@ import { isRequestType, isUrgency, runningDeadline, SLA_STAGES, type RequestType
 import type { OutboxRepository } from '../events/outbox.repository.js';
 import type { SlaTicketsPort } from './sla.ports.js';
 import type { CalendarYearRow, FiringRow, PendingJobRow, SlaRepository, TicketTimerRow, TimerKind } from './sla.repository.js';
+import { timerKey, type TimerScheduler } from './sla.scheduler.js';
 import { fireTimer, parseTimerPayload, type TimerJobInfo } from './sla.timers.js';
 
 export interface PolicyVersion {
@@ -69,6 +70,8 @@ export interface DeadlineAnswer {
 export interface SyncOptions {
   /** When the transition happened (defaults to the clock): a new deadline's period starts here. */
   readonly at?: Date;
+  /** The ticket comes from a draft, which never had a running deadline: there is no timer to look for. */
+  readonly fresh?: boolean;
 }
 
 export interface SlaServiceOptions {
@@ -83,7 +86,7 @@ export interface SlaServiceOptions {
 const DEFAULT_VERSION: PolicyVersion = { version: 0, policy: DEFAULT_SLA_POLICY, effectiveFrom: new Date(0), note: null, createdBy: null };
 const MAX_DAYS_LISTED = 366;
 
-export const timerKey = (ticketId: string, kind: TimerKind): string => `sla:${ticketId}:${kind}`;
+export { timerKey };
 
 export class SlaService {
   private snapshot: Snapshot | undefined;
@@ -91,6 +94,7 @@ export class SlaService {
   private dirty = true;
   private loading: Promise<Snapshot> | undefined;
   private tickets: SlaTicketsPort | undefined;
+  private scheduler: TimerScheduler | undefined;
 
   constructor(
     private readonly db: Database,
@@ -106,19 +110,45 @@ export class SlaService {
     this.tickets = port;
   }
 
-  // --- Configuration cache.
-
-  /** Marks the cache stale (a NOTIFY said another instance changed the configuration). */
-  invalidate(): void {
-    this.dirty = true;
+  /** The loop that adds the jobs of recorded deadlines (see sla.scheduler.ts). */
+  attachScheduler(scheduler: TimerScheduler): void {
+    this.scheduler = scheduler;
   }
 
-  private async current(): Promise<Snapshot> {
-    if (this.snapshot && !this.dirty && performance.now() - this.loadedAt < this.opts.cacheTtlMs) return this.snapshot;
+  // --- Configuration cache.
+
+  /** Marks the cache stale (a NOTIFY said another instance changed the configuration) and reloads it in the background. */
+  invalidate(): void {
+    this.dirty = true;
+    if (this.snapshot) void this.reload().catch(() => undefined); // load() logs its failures
+  }
+
+  private stale(): boolean {
+    return this.dirty || performance.now() - this.loadedAt >= this.opts.cacheTtlMs;
+  }
+
+  private reload(): Promise<Snapshot> {
     this.loading ??= this.load().finally(() => {
       this.loading = undefined;
     });
     return this.loading;
+  }
+
+  /** Operators' reads: a stale cache is reloaded before answering. */
+  private async current(): Promise<Snapshot> {
+    if (this.snapshot && !this.stale()) return this.snapshot;
+    return this.reload();
+  }
+
+  /**
+   * For work inside a caller's transaction (intake, transitions): the cached configuration at
+   * once, refreshed in the background when stale. Waiting for a reload there would hold the
+   * transaction's connection while asking the pool for a second one; under load that starves it.
+   */
+  private async cached(): Promise<Snapshot> {
+    if (!this.snapshot) return this.reload(); // only before start() has loaded it
+    if (this.stale()) void this.reload().catch(() => undefined);
+    return this.snapshot;
   }
 
   /** Reads everything again; called directly after own writes so they are visible at once. */
@@ -262,7 +292,7 @@ export class SlaService {
     if (Number.isNaN(q.at.getTime()) || (q.acceptedAt !== undefined && Number.isNaN(q.acceptedAt.getTime()))) {
       throw new ValidationError('invalid date', { field: 'at' }, 'invalid_date');
     }
-    const s = await this.current();
+    const s = await this.cached();
     const v = SlaService.policyAt(s, q.acceptedAt ?? q.at);
     const limit = limitsFor(v.policy, q.type, q.urgency)[q.stage];
     const d = deadline(v.policy, s.calendar, q.at, limit);
@@ -280,44 +310,35 @@ export class SlaService {
   // --- Durable timers.
 
   /**
-   * Makes the ticket's timers match `runningDeadline(state)`, in the caller's transaction: a new
-   * or moved deadline replaces both jobs, no running deadline removes them, an unchanged one
-   * leaves them alone (so the timers' own transitions do not reschedule themselves).
+   * Makes the ticket's timer match `runningDeadline(state)`, in the caller's transaction: a new
+   * or moved deadline is recorded (its old jobs removed) for the scheduler to add the new jobs,
+   * no running deadline removes row and jobs, an unchanged one leaves them alone (so the timers'
+   * own transitions do not reschedule themselves). One round trip; `fresh` (the transition left a
+   * draft) skips removing a timer that cannot exist.
    */
   async syncTimers(tx: Tx, state: TicketState, opts: SyncOptions = {}): Promise<void> {
     const running = runningDeadline(state);
-    const existing = await this.repo.findTimerForUpdate(tx, state.id);
+    const keys = [timerKey(state.id, 'warning'), timerKey(state.id, 'overdue')];
     if (running === null) {
-      if (existing) {
-        await this.repo.deleteTimer(tx, state.id);
-        await this.repo.removeJob(tx, timerKey(state.id, 'warning'));
-        await this.repo.removeJob(tx, timerKey(state.id, 'overdue'));
-      }
+      if (!opts.fresh) await this.repo.deleteTimer(tx, state.id, keys);
       return;
     }
-    if (existing && existing.stage === running.stage && existing.dueAt.getTime() === running.dueAt.getTime()) return;
-
     const startedAt = opts.at ?? this.clock.now();
-    const s = await this.current();
+    const s = await this.cached();
     const v = SlaService.policyAt(s, startedAt);
     // The unit decides whether the warning share is of working or natural time.
     const limit = limitsFor(v.policy, state.type, state.urgency)[running.stage];
     const warnAt = new Date(Math.min(warnAtOf(v.policy.warning, s.calendar, startedAt, running.dueAt, limit).getTime(), running.dueAt.getTime()));
-    await this.repo.upsertTimer(tx, { ticketId: state.id, stage: running.stage, startedAt, dueAt: running.dueAt, warnAt, policyVersion: v.version });
+    const written = await this.repo.writeTimer(tx, {
+      ticketId: state.id, stage: running.stage, startedAt, dueAt: running.dueAt, warnAt, policyVersion: v.version,
+      warningJob: !state.warned && !state.overdue, overdueJob: !state.overdue,
+    }, keys);
+    if (written) this.scheduler?.wake();
+  }
 
-    const payload = { ticketId: state.id, stage: running.stage, dueAt: running.dueAt.toISOString(), warnAt: warnAt.toISOString() };
-    const now = this.clock.now().getTime();
-    if (!state.warned && !state.overdue) {
-      await this.repo.scheduleJob(tx, { task: 'sla_warning', key: timerKey(state.id, 'warning'), payload, delayMs: warnAt.getTime() - now, maxAttempts: this.opts.maxAttempts });
-    } else {
-      await this.repo.removeJob(tx, timerKey(state.id, 'warning'));
-    }
-    if (!state.overdue) {
-      // Overdue is strictly after the deadline (slaStatus).
-      await this.repo.scheduleJob(tx, { task: 'sla_overdue', key: timerKey(state.id, 'overdue'), payload, delayMs: running.dueAt.getTime() + 1 - now, maxAttempts: this.opts.maxAttempts });
-    } else {
-      await this.repo.removeJob(tx, timerKey(state.id, 'overdue'));
-    }
+  /** Adds the jobs of every pending timer now (tests, shutdown); the scheduler does it shortly anyway. */
+  async flushTimers(): Promise<number> {
+    return this.scheduler ? this.scheduler.flush() : 0;
   }
 
   /** Called by the worker when a timer is due; see sla.timers.ts. */

@@ -29,7 +29,7 @@ export function ticketsPortOf(exported: unknown): SlaTicketsPort | undefined {
       await exported.applyAction(id, action, SLA_TIMER_PRINCIPAL, { reason });
     },
     onTransition(hook) {
-      exported.onTransition((tx, _before, after, record) => hook(tx, after, record.at));
+      exported.onTransition((tx, before, after, record) => hook(tx, after, record.at, before));
     },
   };
 }

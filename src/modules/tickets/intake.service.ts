@@ -9,22 +9,25 @@ import type { Principal } from '../../domain/auth.js';
 import type { Clock } from '../../domain/clock.js';
 import { DomainError, ForbiddenError, ValidationError } from '../../domain/errors.js';
 import {
-  checkAcceptance, type EmergencyHint, type EmergencyService, type ExclusionHint, type IntakeChannel, type NotAcceptedReason,
-  type RequestType, type ScopeDomain, type Urgency,
+  checkAcceptance, isCallId, type EmergencyHint, type EmergencyService, type ExclusionHint, type IntakeChannel, type NotAcceptedReason,
+  type RequestType, type ScopeDomain, type TicketAction, type Urgency,
 } from '../../domain/tickets/index.js';
 import type { CategoriesService } from '../categories/categories.service.js';
-import type { CitizensRepository } from '../citizens/citizens.repository.js';
 import { normalizePhone } from '../citizens/phone.js';
 import type { IdempotencyRepository } from './idempotency.repository.js';
 import { indexDocument } from './search.js';
 import type { TicketsRepository } from './tickets.repository.js';
 import type { TicketsService } from './tickets.service.js';
-import type { TicketView } from './tickets.view.js';
+import { attachmentRef, callerView, ticketView, type TicketView } from './tickets.view.js';
 import { hashVerificationCode, newVerificationCode } from './verification.js';
 
 /** A retry after this long is a new request (keys are pruned after it). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 const SHANGHAI_OFFSET_MS = 8 * 3600 * 1000;
+const DAY_MS = 86_400_000;
+/** PostgreSQL undefined_table: the day's number sequence is missing. */
+const UNDEFINED_TABLE = '42P01';
+
 
 /** The metadata field each online channel must carry to trace the submission back. */
 export const CHANNEL_REFERENCE: Readonly<Record<Exclude<IntakeChannel, 'phone'>, string>> = {
@@ -75,13 +78,18 @@ export interface IntakeDeps {
   readonly db: Database;
   readonly tickets: TicketsService;
   readonly repo: TicketsRepository;
-  readonly citizens: CitizensRepository;
   readonly idempotency: IdempotencyRepository;
   readonly categories: CategoriesService;
   readonly clock: Clock;
 }
 
+/** What intake decided beyond the input: the category's defaults where the input had none. */
+interface Classified { readonly urgency: Urgency; readonly scopeDomain: ScopeDomain | null }
+
 export class IntakeService {
+  /** The local day whose number sequences (today's and tomorrow's) are known to exist. */
+  private preparedDay: string | undefined;
+
   constructor(private readonly deps: IntakeDeps) {}
 
   /** 201 with the result, or the stored response of the first request under the same key. */
@@ -93,34 +101,61 @@ export class IntakeService {
       throw new ValidationError('Integrations must send an Idempotency-Key header so that a retry never makes a second ticket', { header: 'Idempotency-Key' }, 'idempotency_key_required');
     }
     this.validate(input);
-    if (input.categoryId) await this.deps.categories.requireActive(input.categoryId);
-    if (idempotencyKey === undefined) {
-      const body = await this.deps.db.transaction().execute((tx) => this.create(tx, input, actor));
-      return { status: 201, body, replayed: false };
-    }
-    const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
-    return this.deps.db.transaction().execute(async (tx) => {
-      await this.deps.idempotency.lock(tx, actor.id, idempotencyKey);
+    // The category's defaults apply where the agent left the field out (GB/T 44189 7.1.2 分类处置).
+    const category = input.categoryId ? await this.deps.categories.requireActive(input.categoryId) : null;
+    const classified: Classified = {
+      urgency: input.urgency ?? category?.defaultUrgency ?? 'normal',
+      scopeDomain: input.scopeDomain ?? category?.scopeDomain ?? null,
+    };
+    const attempt = async (): Promise<{ status: number; body: IntakeResult; replayed: boolean }> => {
       const now = this.deps.clock.now();
-      await this.deps.idempotency.deleteIfOlder(tx, actor.id, idempotencyKey, new Date(now.getTime() - IDEMPOTENCY_TTL_MS));
-      const existing = await this.deps.idempotency.find(tx, actor.id, idempotencyKey);
-      if (existing) {
-        if (existing.requestHash !== requestHash) {
-          throw new UnprocessableError('This Idempotency-Key was used for a different request; use a new key for a new submission', 'idempotency_key_reused');
-        }
-        return { status: existing.responseStatus, body: existing.responseBody as IntakeResult, replayed: true };
+      await this.prepareNumbers(now);
+      if (idempotencyKey === undefined) {
+        const body = await this.deps.db.transaction().execute((tx) => this.create(tx, input, classified, actor, now));
+        return { status: 201, body, replayed: false };
       }
-      const body = await this.create(tx, input, actor);
-      await this.deps.idempotency.insert(tx, {
-        principalId: actor.id, key: idempotencyKey, scope: 'ticket.intake', requestHash, responseStatus: 201, responseBody: body, resourceId: body.ticket.id, createdAt: now,
+      const requestHash = createHash('sha256').update(canonicalJson(input)).digest('hex');
+      return this.deps.db.transaction().execute(async (tx) => {
+        await this.deps.idempotency.lock(tx, actor.id, idempotencyKey);
+        await this.deps.idempotency.deleteIfOlder(tx, actor.id, idempotencyKey, new Date(now.getTime() - IDEMPOTENCY_TTL_MS));
+        const existing = await this.deps.idempotency.find(tx, actor.id, idempotencyKey);
+        if (existing) {
+          if (existing.requestHash !== requestHash) {
+            throw new UnprocessableError('This Idempotency-Key was used for a different request; use a new key for a new submission', 'idempotency_key_reused');
+          }
+          return { status: existing.responseStatus, body: existing.responseBody as IntakeResult, replayed: true };
+        }
+        const body = await this.create(tx, input, classified, actor, now);
+        await this.deps.idempotency.insert(tx, {
+          principalId: actor.id, key: idempotencyKey, scope: 'ticket.intake', requestHash, responseStatus: 201, responseBody: body, resourceId: body.ticket.id, createdAt: now,
+        });
+        return { status: 201, body, replayed: false };
       });
-      return { status: 201, body, replayed: false };
-    });
+    };
+    try {
+      return await attempt();
+    } catch (err) {
+      // The day's number sequence vanished under us (restored database, pruned by a skewed clock): make it again, once.
+      if ((err as { code?: unknown }).code !== UNDEFINED_TABLE) throw err;
+      this.preparedDay = undefined;
+      return attempt();
+    }
+  }
+
+  /** Today's and tomorrow's number sequences exist: checked once per day, outside any transaction. */
+  private async prepareNumbers(now: Date): Promise<void> {
+    const day = localDay(now);
+    if (this.preparedDay === day) return;
+    await this.deps.repo.prepareNumbers(this.deps.db, [day, localDay(new Date(now.getTime() + DAY_MS))]);
+    this.preparedDay = day;
   }
 
   private validate(input: IntakeInput): void {
     if (input.channel === 'phone') {
       if (!input.callId) throw new ValidationError('A phone ticket is bound to its call: send callId', { field: 'callId' }, 'call_id_required');
+      if (!isCallId(input.callId)) {
+        throw new ValidationError('callId must be a call id (a UUID or an Asterisk id such as 1700000000.123)', { field: 'callId' }, 'call_id_invalid');
+      }
     } else {
       if (input.callId) throw new ValidationError('callId is only for phone tickets', { field: 'callId' }, 'call_id_not_phone');
       const field = CHANNEL_REFERENCE[input.channel];
@@ -134,27 +169,10 @@ export class IntakeService {
     normalizePhone(input.caller.phone, 'caller.phone');
   }
 
-  private async create(tx: Tx, input: IntakeInput, actor: Principal): Promise<IntakeResult> {
-    const now = this.deps.clock.now();
-    const citizen = await this.deps.citizens.upsertByPhone(tx, {
-      phone: normalizePhone(input.caller.phone, 'caller.phone'), name: input.caller.name, address: input.caller.address, confidential: input.caller.confidential, at: now,
-    });
+  private async create(tx: Tx, input: IntakeInput, classified: Classified, actor: Principal, now: Date): Promise<IntakeResult> {
     const code = newVerificationCode();
-    const number = await this.deps.repo.nextNumber(tx, localDay(now));
     const id = randomUUID();
     const channelMeta = Object.fromEntries(Object.entries(input.channelMeta ?? {}).filter(([, v]) => v !== undefined));
-    let row = await this.deps.repo.insert(tx, {
-      id, number, channel: input.channel, channelMeta, callId: input.callId ?? null, type: input.type, scopeDomain: input.scopeDomain ?? null,
-      categoryId: input.categoryId ?? null, urgency: input.urgency ?? 'normal', title: input.title.trim(), content: input.content.trim(),
-      address: input.address ?? null, areaCode: input.areaCode ?? null, citizenId: citizen.id,
-      // 保密 for this request when asked now, or when the citizen asked for it before.
-      confidential: input.caller.confidential ?? citizen.confidential,
-      verificationCodeHash: hashVerificationCode(id, code), createdByType: actor.kind, createdById: actor.id, createdAt: now,
-      search: indexDocument(input.title, input.content),
-    });
-    await this.deps.repo.linkCaller(tx, row.id, citizen.id, 'primary', null, now);
-    if (input.attachmentIds?.length) await this.deps.tickets.linkAttachmentsInTx(tx, row.id, input.attachmentIds, actor, null, now);
-
     const decision = checkAcceptance({
       content: `${input.title} ${input.content}`,
       ...(input.acceptance?.findings ? { findings: input.acceptance.findings } : {}),
@@ -162,23 +180,30 @@ export class IntakeService {
       ...(input.acceptance?.transferTo ? { transferTo: input.acceptance.transferTo } : {}),
     });
     // Integrations submit; hotline staff review and accept (受理审查). Staff decide at once.
-    if (actor.role !== 'integrator') {
-      const note = input.acceptance?.note;
-      if (!decision.accepted) {
-        row = await this.deps.tickets.transitionInTx(tx, row, { type: 'not_accept', reason: decision.reason, ...(note ? { note } : {}) }, actor, now, { notAcceptedReply: decision.reply });
-      } else if (input.directAnswer !== undefined) {
-        row = await this.deps.tickets.transitionInTx(tx, row, { type: 'direct_answer', content: input.directAnswer }, actor, now);
-      } else {
-        row = await this.deps.tickets.transitionInTx(tx, row, { type: 'accept', requestType: input.type, urgency: input.urgency ?? 'normal' }, actor, now);
-      }
-    }
-    const ticket = await this.deps.tickets.getInTx(tx, row.id, actor);
+    const note = input.acceptance?.note;
+    const action: TicketAction | null = actor.role === 'integrator' ? null
+      : !decision.accepted ? { type: 'not_accept', reason: decision.reason, ...(note ? { note } : {}) }
+      : input.directAnswer !== undefined ? { type: 'direct_answer', content: input.directAnswer }
+      : { type: 'accept', requestType: input.type, urgency: classified.urgency };
+    const { row, citizen } = await this.deps.tickets.createInTx(tx, {
+      id, numberDay: localDay(now), channel: input.channel, channelMeta, callId: input.callId ?? null, type: input.type, scopeDomain: classified.scopeDomain,
+      categoryId: input.categoryId ?? null, urgency: classified.urgency, title: input.title.trim(), content: input.content.trim(),
+      address: input.address ?? null, areaCode: input.areaCode ?? null,
+      verificationCodeHash: hashVerificationCode(id, code), createdByType: actor.kind, createdById: actor.id, createdAt: now,
+      search: indexDocument(input.title, input.content),
+    }, {
+      // 保密 for this request when asked now, or when the citizen asked for it before (the ticket takes the citizen's flag).
+      phone: normalizePhone(input.caller.phone, 'caller.phone'), name: input.caller.name, address: input.caller.address, confidential: input.caller.confidential, at: now,
+    }, action, actor, now, decision.accepted ? {} : { notAcceptedReply: decision.reply });
+    const attachments = input.attachmentIds?.length ? await this.deps.tickets.linkAttachmentsInTx(tx, row.id, input.attachmentIds, actor, null, now) : [];
+    // The creator may see what it created: the view is built from what was just written, without reading it back.
+    const ticket = ticketView(row, callerView(actor, row.confidential, citizen, 'full'), actor);
+    ticket.attachments = attachments.map((a) => attachmentRef(a)).sort((a, b) => (a.id < b.id ? -1 : 1));
     const acceptance: IntakeResult['acceptance'] = decision.accepted
       ? { accepted: true, emergencyHints: [...decision.emergencyHints], exclusionHints: [...decision.exclusionHints] }
       : { accepted: false, reason: decision.reason, label: decision.label, reply: decision.reply, reasons: [...decision.reasons], transferTo: [...decision.transferTo], emergencyHints: [...decision.emergencyHints] };
     return { ticket, acceptance, verificationCode: code };
   }
-
 }
 
 /** The hotline's local calendar day (Beijing time), for ticket numbers. */

@@ -5,10 +5,10 @@
  */
 import path from 'node:path';
 import { warmUpText } from '../../domain/text/index.js';
+import { parseLifecyclePolicy } from '../../domain/tickets/index.js';
 import { CategoriesRepository } from '../categories/categories.repository.js';
 import { categoriesRoutes } from '../categories/categories.routes.js';
 import { CategoriesService } from '../categories/categories.service.js';
-import { CitizensRepository } from '../citizens/citizens.repository.js';
 import type { FeatureModule, ModuleContext } from '../registry.js';
 import { DEFAULT_SIZE_LIMITS, SNIFF_BYTES } from './attachment-types.js';
 import { AttachmentsRepository } from './attachments.repository.js';
@@ -34,10 +34,12 @@ export function ticketsModule(ctx: ModuleContext): FeatureModule {
   const tickets = new TicketsService({
     db: ctx.db, repo, attachments: attachmentsRepo, outbox: ctx.outbox, departments: ctx.departments, clock: ctx.clock,
     subjectPrefix: ctx.config.nats.subjectPrefix,
+    // 不满意: TICKET_REOPEN_MAX automatic reopens, then 督办 (TICKET_REOPEN_SUPERVISE).
+    policy: parseLifecyclePolicy({ dissatisfied: { reopen: ctx.config.tickets.reopen.max > 0, maxReopens: ctx.config.tickets.reopen.max, superviseWhenExhausted: ctx.config.tickets.reopen.superviseWhenExhausted } }),
     // The sla module (listed before this one) owns the policy and the holiday calendar when present.
     deadlines: deadlineSourceFrom(() => ctx.modules.get('sla')?.exports?.['sla']),
   });
-  const intake = new IntakeService({ db: ctx.db, tickets, repo, citizens: new CitizensRepository(), idempotency, categories, clock: ctx.clock });
+  const intake = new IntakeService({ db: ctx.db, tickets, repo, idempotency, categories, clock: ctx.clock });
   const attachments = new AttachmentsService({
     db: ctx.db, repo: attachmentsRepo, tickets: repo, clock: ctx.clock, limits: DEFAULT_SIZE_LIMITS,
     store: new FileBlobStore(path.join(ctx.config.dataDir, 'attachments'), SNIFF_BYTES),

@@ -1,7 +1,8 @@
 /** All ticket SQL: state rows, numbers, assignments, callers, the transition audit, search. */
 import { sql, type Expression, type SqlBool } from 'kysely';
-import type { Executor } from '../../adapters/db/database.js';
+import type { Executor, Tx } from '../../adapters/db/database.js';
 import type { TransitionRecord } from '../../domain/tickets/index.js';
+import { upsertCitizen, type CitizenRow, type CitizenUpsert } from '../citizens/citizens.repository.js';
 import type { SearchPlan } from './search.js';
 
 export interface TicketRow {
@@ -61,12 +62,25 @@ const COLUMNS = [
   'version', 'verificationCodeHash', 'createdByType', 'createdById', 'createdAt', 'updatedAt', 'closedAt',
 ] as const;
 const T_COLUMNS = COLUMNS.map((c) => `t.${c}` as const);
+const snake = (c: string): string => c.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+const RETURNING = sql.raw(COLUMNS.map(snake).join(', '));
 
+/** A new ticket's own fields; caller and confidentiality come from the citizen upserted with it. */
 export interface NewTicketRow {
-  id: string; number: string; channel: string; channelMeta: Record<string, unknown>; callId: string | null; type: string; scopeDomain: string | null;
-  categoryId: string | null; urgency: string; title: string; content: string; address: string | null; areaCode: string | null;
-  citizenId: string; confidential: boolean; verificationCodeHash: string; createdByType: string; createdById: string; createdAt: Date;
+  /** The local day (YYYY-MM-DD) whose sequence numbers the ticket: GD<yyyymmdd><000001>. */
+  id: string; numberDay: string; channel: string; channelMeta: Record<string, unknown>; callId: string | null; scopeDomain: string | null;
+  categoryId: string | null; title: string; content: string; address: string | null; areaCode: string | null;
+  verificationCodeHash: string; createdByType: string; createdById: string; createdAt: Date;
   search: { own: string; expanded: string };
+}
+
+/** Intake in one statement: the citizen, the ticket in the state of its first transition, the caller link and the audit row. */
+export interface IntakeWrite {
+  readonly citizen: CitizenUpsert;
+  readonly ticket: NewTicketRow;
+  /** The state after the first transition (or the draft's, for integrators' submissions). */
+  readonly state: StatePatch;
+  readonly transition: { readonly record: TransitionRecord; readonly actorType: string } | null;
 }
 
 /** Columns a transition may change: the TicketState fields and the warn times beside them. */
@@ -75,7 +89,7 @@ export interface StatePatch {
   dispatchDueAt: Date | null; dueAt: Date | null; supervised: boolean; warned: boolean; overdue: boolean; extension: string | null;
   extensionCount: number; reminderCount: number; reopenCount: number; returnCount: number; revisitAttempts: number; evaluation: string | null;
   notAcceptedReason: string | null; mergedInto: string | null; mergedTicketIds: string[]; version: number; updatedAt: Date;
-  dispatchWarnAt?: Date | null; responseDueAt?: Date | null; responseWarnAt?: Date | null; dueWarnAt?: Date | null;
+  responseDueAt: Date | null; dispatchWarnAt?: Date | null; responseWarnAt?: Date | null; dueWarnAt?: Date | null;
   notAcceptedReply?: string | null; closedAt?: Date | null;
 }
 
@@ -98,23 +112,58 @@ export interface TransitionRow {
 }
 
 export class TicketsRepository {
-  /** Next number of the day: GD<yyyymmdd><000001>; the counter row serialises concurrent intakes briefly. */
-  async nextNumber(db: Executor, day: string): Promise<string> {
-    const row = await db.insertInto('ticketNumberCounters').values({ day, last: 1 })
-      .onConflict((oc) => oc.column('day').doUpdateSet((eb) => ({ last: eb('ticketNumberCounters.last', '+', 1) })))
-      .returning('last').executeTakeFirstOrThrow();
-    return `GD${day.replaceAll('-', '')}${String(row.last).padStart(6, '0')}`;
+  /**
+   * Makes the days' number sequences exist (migration 0007). Runs outside any intake
+   * transaction, once per day and instance: creating a sequence takes catalog locks.
+   */
+  async prepareNumbers(db: Executor, days: readonly string[]): Promise<void> {
+    for (const day of days) await sql`SELECT ticket_number_prepare(${day}::date)`.execute(db);
   }
 
-  async insert(db: Executor, t: NewTicketRow): Promise<TicketRow> {
-    const { search, channelMeta, ...rest } = t;
-    return (await db.insertInto('tickets').values({
-      ...rest,
-      channelMeta: JSON.stringify(channelMeta),
-      status: 'draft',
-      updatedAt: t.createdAt,
-      searchVector: sql<string>`setweight(to_tsvector('simple', ${search.own}), 'A') || setweight(to_tsvector('simple', ${search.expanded}), 'D')`,
-    }).returning(COLUMNS).executeTakeFirstOrThrow());
+  /** Drops the number sequences of days before `before` (YYYY-MM-DD). */
+  async pruneNumbers(db: Executor, before: string): Promise<number> {
+    const { rows } = await sql<{ n: number }>`SELECT ticket_number_prune(${before}::date) AS n`.execute(db);
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * The whole intake write in one round trip (data-modifying CTEs run as one statement, and the
+   * foreign keys are checked at its end). The number comes from the day's sequence, last.
+   */
+  async insertIntake(tx: Tx, w: IntakeWrite): Promise<{ row: TicketRow; citizen: CitizenRow }> {
+    const t = w.ticket;
+    const s = w.state;
+    const tr = w.transition;
+    const transition = tr === null ? sql`` : sql`, tr AS (
+      INSERT INTO ticket_transitions (ticket_id, version, action, from_status, to_status, actor_type, actor_id, actor_role, actor_department_id, reason, data, at)
+      SELECT t.id, ${tr.record.version}, ${tr.record.action}, ${tr.record.from}, ${tr.record.to}, ${tr.actorType}, ${tr.record.actor.id},
+             ${tr.record.actor.role}, ${tr.record.actor.departmentId}::uuid, ${tr.record.reason}, ${JSON.stringify(tr.record.data)}::jsonb, ${tr.record.at}::timestamptz FROM t)`;
+    const { rows } = await sql<TicketRow & { citizen: CitizenRow }>`
+      WITH c AS (${upsertCitizen(w.citizen)}),
+      t AS (
+        INSERT INTO tickets (id, number, channel, channel_meta, call_id, scope_domain, category_id, title, content, address, area_code, citizen_id,
+          confidential, verification_code_hash, created_by_type, created_by_id, created_at, search_vector,
+          status, type, urgency, main_department_id, co_department_ids, co_opinion_department_ids, dispatch_due_at, dispatch_warn_at,
+          response_due_at, response_warn_at, due_at, due_warn_at, supervised, warned, overdue, extension, extension_count, reminder_count,
+          reopen_count, return_count, revisit_attempts, evaluation, not_accepted_reason, not_accepted_reply, merged_into, merged_ticket_ids,
+          version, updated_at, closed_at)
+        SELECT ${t.id}::uuid, ticket_number_next(${t.numberDay}::date), ${t.channel}, ${JSON.stringify(t.channelMeta)}::jsonb, ${t.callId},
+          ${t.scopeDomain}, ${t.categoryId}::uuid, ${t.title}, ${t.content}, ${t.address}, ${t.areaCode}, c.id,
+          c.confidential, ${t.verificationCodeHash}, ${t.createdByType}, ${t.createdById}, ${t.createdAt}::timestamptz,
+          setweight(to_tsvector('simple', ${t.search.own}), 'A') || setweight(to_tsvector('simple', ${t.search.expanded}), 'D'),
+          ${s.status}, ${s.type}, ${s.urgency}, ${s.mainDepartmentId}::uuid, ${s.coDepartmentIds}::uuid[], ${s.coOpinionDepartmentIds}::uuid[],
+          ${s.dispatchDueAt}::timestamptz, ${s.dispatchWarnAt ?? null}::timestamptz, ${s.responseDueAt}::timestamptz, ${s.responseWarnAt ?? null}::timestamptz,
+          ${s.dueAt}::timestamptz, ${s.dueWarnAt ?? null}::timestamptz, ${s.supervised}, ${s.warned}, ${s.overdue}, ${s.extension}::jsonb,
+          ${s.extensionCount}, ${s.reminderCount}, ${s.reopenCount}, ${s.returnCount}, ${s.revisitAttempts}, ${s.evaluation},
+          ${s.notAcceptedReason}, ${s.notAcceptedReply ?? null}, ${s.mergedInto}::uuid, ${s.mergedTicketIds}::uuid[],
+          ${s.version}, ${s.updatedAt}::timestamptz, ${s.closedAt ?? null}::timestamptz
+        FROM c
+        RETURNING ${RETURNING}),
+      l AS (INSERT INTO ticket_callers (ticket_id, citizen_id, role, linked_at) SELECT t.id, t.citizen_id, 'primary', ${t.createdAt}::timestamptz FROM t)
+      ${transition}
+      SELECT t.*, row_to_json(c) AS citizen FROM t, c`.execute(tx);
+    const { citizen, ...row } = rows[0]!;
+    return { row, citizen };
   }
 
   async findById(db: Executor, id: string): Promise<TicketRow | undefined> {
@@ -176,10 +225,6 @@ export class TicketsRepository {
   async holdsTicket(db: Executor, ticketId: string, departmentId: string): Promise<boolean> {
     const row = await db.selectFrom('ticketDepartments').select('ticketId').where('ticketId', '=', ticketId).where('departmentId', '=', departmentId).where('releasedAt', 'is', null).executeTakeFirst();
     return row !== undefined;
-  }
-
-  async linkCaller(db: Executor, ticketId: string, citizenId: string, role: 'primary' | 'merged', sourceTicketId: string | null, at: Date): Promise<void> {
-    await db.insertInto('ticketCallers').values({ ticketId, citizenId, role, sourceTicketId, linkedAt: at }).onConflict((oc) => oc.columns(['ticketId', 'citizenId']).doNothing()).execute();
   }
 
   /** 合并: the duplicate's callers are linked to the master as well (and stay on the duplicate). */

@@ -1,7 +1,7 @@
 import { Type, type TSchema } from 'typebox';
 import { Uuid } from '../../http/schemas.js';
 import {
-  EMERGENCY_SERVICES, EVALUATIONS, INTAKE_CHANNELS, NOT_ACCEPTED_REASONS, REQUEST_TYPES, REVISIT_CHANNELS, SCOPE_DOMAINS, TICKET_ACTIONS,
+  CALL_ID_PATTERN, EMERGENCY_SERVICES, EVALUATIONS, INTAKE_CHANNELS, NOT_ACCEPTED_REASONS, REQUEST_TYPES, REVISIT_CHANNELS, SCOPE_DOMAINS, TICKET_ACTIONS,
   TICKET_STATUSES, URGENCY_LEVELS,
 } from '../../domain/tickets/index.js';
 import { ATTACHMENT_KINDS } from './attachment-types.js';
@@ -33,7 +33,7 @@ const ChannelMeta = Type.Object({
 
 export const IntakeBody = Type.Object({
   channel: ChannelSchema,
-  callId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'Required for phone: the call the ticket is taken on' })),
+  callId: Type.Optional(Type.String({ minLength: 1, maxLength: 128, pattern: CALL_ID_PATTERN, description: 'Required for phone: the call the ticket is taken on (a UUID or an Asterisk id)' })),
   channelMeta: Type.Optional(ChannelMeta),
   type: RequestTypeSchema,
   scopeDomain: Type.Optional(ScopeDomainSchema),

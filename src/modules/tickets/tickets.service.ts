@@ -8,18 +8,18 @@ import type { Principal } from '../../domain/auth.js';
 import type { Clock } from '../../domain/clock.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import {
-  TICKET_ACTION_LABELS, TICKET_STATUS_LABELS, allowedActions, eventSubjects, mergeTickets, transition,
-  type Actor, type LifecyclePolicy, type TicketAction, type TicketActionType, type TicketState, type TicketStatus, type TransitionRecord, type TransitionResult,
+  DEFAULT_LIFECYCLE_POLICY, TICKET_ACTION_LABELS, TICKET_STATUS_LABELS, allowedActions, eventSubjects, mergeTickets, transition,
+  type Actor, type LifecyclePolicy, type RequestType, type TicketAction, type TicketActionType, type TicketState, type TicketStatus, type TransitionRecord, type TransitionResult, type Urgency,
 } from '../../domain/tickets/index.js';
+import type { CitizenRow, CitizenUpsert } from '../citizens/citizens.repository.js';
 import { normalizePhone } from '../citizens/phone.js';
 import type { DepartmentsService } from '../departments/departments.service.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
-import type { AttachmentKind } from './attachment-types.js';
-import type { AttachmentsRepository } from './attachments.repository.js';
+import type { AttachmentRow, AttachmentsRepository } from './attachments.repository.js';
 import type { DeadlineSource } from './deadlines.js';
 import { planSearch } from './search.js';
-import type { ListFilter, StatePatch, TicketRow, TicketsRepository } from './tickets.repository.js';
-import { callerView, rowToState, ticketView, type TicketView } from './tickets.view.js';
+import type { ListFilter, NewTicketRow, StatePatch, TicketRow, TicketsRepository } from './tickets.repository.js';
+import { attachmentRef, callerView, hidesIdentity, rowToState, ticketView, type TicketView } from './tickets.view.js';
 import { verifyCode } from './verification.js';
 
 /** The actor timers and automated revisits act as. */
@@ -48,7 +48,7 @@ export interface HistoryEntry {
 }
 
 /** Columns a transition sets beside the TicketState: warn times, the caller reply, closing time. */
-type Extra = Partial<Pick<StatePatch, 'dispatchWarnAt' | 'responseDueAt' | 'responseWarnAt' | 'dueWarnAt' | 'notAcceptedReply'>>;
+type Extra = Partial<Pick<StatePatch, 'dispatchWarnAt' | 'responseWarnAt' | 'dueWarnAt' | 'notAcceptedReply'>>;
 
 export interface TicketsDeps {
   readonly db: Database;
@@ -157,7 +157,7 @@ export class TicketsService {
     const phones = await this.deps.repo.primaryPhones(this.deps.db, rows.map((r) => r.id));
     const items = rows.map((r) => {
       const phone = phones.get(r.id);
-      return ticketView(r, callerView(reader, r.confidential, phone ? { phone, name: null, address: null } : null, 'list'));
+      return ticketView(r, callerView(reader, r.confidential, phone ? { phone, name: null, address: null } : null, 'list'), reader);
     });
     const last = rows.at(-1);
     return { items, next: rows.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
@@ -220,35 +220,52 @@ export class TicketsService {
   private async persist(tx: Tx, row: TicketRow, result: TransitionResult, extra: Extra, actor: TicketActor, now: Date, attachmentIds: readonly string[]): Promise<TicketRow> {
     const s = result.state;
     const before = rowToState(row);
-    const patch: StatePatch = {
-      status: s.status, type: s.type, urgency: s.urgency, mainDepartmentId: s.mainDepartmentId, coDepartmentIds: [...s.coDepartmentIds],
-      coOpinionDepartmentIds: [...s.coOpinionDepartmentIds], dispatchDueAt: s.dispatchDueAt, dueAt: s.dueAt, supervised: s.supervised,
-      warned: s.warned, overdue: s.overdue, extension: s.extension ? JSON.stringify(s.extension) : null, extensionCount: s.extensionCount,
-      reminderCount: s.reminderCount, reopenCount: s.reopenCount, returnCount: s.returnCount, revisitAttempts: s.revisitAttempts,
-      evaluation: s.evaluation, notAcceptedReason: s.notAcceptedReason, mergedInto: s.mergedInto, mergedTicketIds: [...s.mergedTicketIds],
-      version: s.version, updatedAt: now, ...extra,
-    };
-    // A deadline the state machine moved without us computing it (e.g. an approved extension) has no warn time yet.
-    if (!sameTime(s.dueAt, before.dueAt) && extra.dueWarnAt === undefined) patch.dueWarnAt = null;
-    if (!sameTime(s.dispatchDueAt, before.dispatchDueAt) && extra.dispatchWarnAt === undefined) patch.dispatchWarnAt = null;
-    if (s.status === 'closed' && before.status !== 'closed') patch.closedAt = now;
-    else if (['accepted', 'in_progress'].includes(s.status) && row.closedAt !== null) patch.closedAt = null; // reopened
+    const patch = statePatch(row, result, extra, now);
     if (!(await this.deps.repo.updateState(tx, row.id, row.version, patch))) {
       throw new ConflictError('The ticket was changed by someone else; reload and try again', 'version_conflict');
     }
-    const actorType = isSystem(actor) ? 'system' : actor.kind;
-    const transitionId = await this.deps.repo.insertTransition(tx, result.record, actorType);
+    const transitionId = await this.deps.repo.insertTransition(tx, result.record, actorTypeOf(actor));
     if (s.mainDepartmentId !== before.mainDepartmentId || s.coDepartmentIds.join() !== before.coDepartmentIds.join()) {
       await this.deps.repo.syncDepartments(tx, row.id, s.mainDepartmentId, s.coDepartmentIds, now);
     }
     if (attachmentIds.length) await this.linkAttachmentsInTx(tx, row.id, attachmentIds, actor, transitionId, now);
+    await this.announce(tx, row, before, result);
+    // The row as stored, without reading it back.
+    return { ...row, ...patch, extension: patch.extension === null ? null : JSON.parse(patch.extension) as unknown };
+  }
+
+  /** Events (outbox) and the in-transaction hooks of one transition. */
+  private async announce(tx: Tx, row: Pick<TicketRow, 'id' | 'number'>, before: TicketState, result: TransitionResult): Promise<void> {
     await this.deps.outbox.append(tx, result.events.flatMap((e) => {
       const payload = { ticketId: row.id, number: row.number, departmentIds: [...e.departmentIds], ...e.data };
       const [, ...deptSubjects] = eventSubjects(e, this.deps.subjectPrefix);
       return [{ type: e.name, payload }, ...deptSubjects.map((subject) => ({ type: e.name, payload, subject }))];
     }));
-    for (const hook of this.hooks) await hook(tx, before, s, result.record);
-    return (await this.deps.repo.findById(tx, row.id))!;
+    for (const hook of this.hooks) await hook(tx, before, result.state, result.record);
+  }
+
+  /**
+   * A new ticket and its first transition (受理, 不予受理 or 直办; none for integrators, whose
+   * submissions wait as drafts for review), written in one statement with its citizen and caller
+   * link. The draft never reaches the database, yet the audit row records draft → accepted as
+   * every later transition records its step. Events and hooks follow as for any transition.
+   */
+  async createInTx(tx: Tx, t: NewTicketRow & { type: RequestType; urgency: Urgency }, citizen: CitizenUpsert, action: TicketAction | null, actor: TicketActor, now: Date,
+    opts: { notAcceptedReply?: string } = {}): Promise<{ row: TicketRow; citizen: CitizenRow }> {
+    const draft = draftRow(t);
+    if (action === null) {
+      return this.deps.repo.insertIntake(tx, { citizen, ticket: t, state: statePatch(draft, null, {}, now), transition: null });
+    }
+    const before = rowToState(draft);
+    const { action: full, extra } = await this.withDeadlines(action, before, draft, now);
+    if (opts.notAcceptedReply !== undefined) extra.notAcceptedReply = opts.notAcceptedReply;
+    const result = transition(before, full, { actor: domainActor(actor), now, ...(this.deps.policy ? { policy: this.deps.policy } : {}) });
+    if (full.type === 'not_accept') extra.notAcceptedReply ??= (result.record.data['reply'] as string | undefined) ?? null;
+    const written = await this.deps.repo.insertIntake(tx, {
+      citizen, ticket: t, state: statePatch(draft, result, extra, now), transition: { record: result.record, actorType: actorTypeOf(actor) },
+    });
+    await this.announce(tx, written.row, before, result);
+    return written;
   }
 
   /** Server-computed deadlines for the actions whose payload carries them. */
@@ -263,7 +280,7 @@ export class TicketsService {
       case 'dispatch':
       case 'redispatch': {
         const [c, r] = [await dl('completion'), await dl('response')];
-        return { action: { ...action, dueAt: c.dueAt }, extra: { dueWarnAt: c.warnAt, responseDueAt: r.dueAt, responseWarnAt: r.warnAt } };
+        return { action: { ...action, dueAt: c.dueAt, responseDueAt: r.dueAt }, extra: { dueWarnAt: c.warnAt, responseWarnAt: r.warnAt } };
       }
       case 'reopen': {
         const c = await dl('completion');
@@ -272,7 +289,8 @@ export class TicketsService {
       case 'evaluate': {
         if (action.evaluation !== 'dissatisfied') return { action, extra: {} };
         const c = await dl('completion');
-        return { action: { ...action, reopenDueAt: c.dueAt }, extra: state.reopenCount < (this.deps.policy?.dissatisfied.maxReopens ?? 1) ? { dueWarnAt: c.warnAt } : {} };
+        const rule = (this.deps.policy ?? DEFAULT_LIFECYCLE_POLICY).dissatisfied;
+        return { action: { ...action, reopenDueAt: c.dueAt }, extra: rule.reopen && state.reopenCount < rule.maxReopens ? { dueWarnAt: c.warnAt } : {} };
       }
       default:
         return { action, extra: {} };
@@ -301,9 +319,10 @@ export class TicketsService {
   }
 
   /** Only attachments that exist; a department handler may attach only what it uploaded itself. */
-  async linkAttachmentsInTx(tx: Tx, ticketId: string, ids: readonly string[], actor: TicketActor, transitionId: string | null, now: Date): Promise<void> {
+  async linkAttachmentsInTx(tx: Tx, ticketId: string, ids: readonly string[], actor: TicketActor, transitionId: string | null, now: Date): Promise<AttachmentRow[]> {
     const unique = [...new Set(ids)];
-    const found = new Set((await this.deps.attachments.findByIds(tx, unique)).map((a) => a.id));
+    const rows = await this.deps.attachments.findByIds(tx, unique);
+    const found = new Set(rows.map((a) => a.id));
     const missing = unique.filter((a) => !found.has(a));
     if (missing.length) throw new ValidationError('Unknown attachment ids', { attachmentIds: missing }, 'attachment_not_found');
     if (!isSystem(actor) && !STAFF.has(actor.role)) {
@@ -312,6 +331,7 @@ export class TicketsService {
       if (foreign.length) throw new ForbiddenError('Attach only files you uploaded', 'attachment_forbidden', { attachmentIds: foreign });
     }
     await this.deps.attachments.link(tx, ticketId, unique, actor.id, transitionId, now);
+    return rows;
   }
 
   // --- Progress self-query (web, app, IVR).
@@ -363,10 +383,48 @@ export class TicketsService {
   private async detail(db: Tx | Database, row: TicketRow, reader: TicketActor): Promise<TicketView> {
     const callers = row.citizenId ? await this.deps.repo.callers(db, row.id) : [];
     const primary = callers.find((c) => c.citizenId === row.citizenId) ?? null;
-    const view = ticketView(row, isSystem(reader) ? { hidden: false, phone: null, name: null, address: null } : callerView(reader, row.confidential, primary, 'full'));
-    view.attachments = (await this.deps.attachments.ofTicket(db, row.id)).map((a) => ({ id: a.id, kind: a.kind as AttachmentKind, mime: a.mime, sizeBytes: Number(a.sizeBytes), fileName: a.fileName }));
+    const view = ticketView(row, isSystem(reader) ? { hidden: false, phone: null, name: null, address: null } : callerView(reader, row.confidential, primary, 'full'), reader);
+    const hideNames = hidesIdentity(reader, row.confidential);
+    view.attachments = (await this.deps.attachments.ofTicket(db, row.id)).map((a) => attachmentRef(a, hideNames));
     return view;
   }
+}
+
+/** The columns a transition sets: its TicketState, and the warn times, reply and closing time beside it. */
+function statePatch(row: TicketRow, result: TransitionResult | null, extra: Extra, now: Date): StatePatch {
+  const before = rowToState(row);
+  const s = result?.state ?? before;
+  const patch: StatePatch = {
+    status: s.status, type: s.type, urgency: s.urgency, mainDepartmentId: s.mainDepartmentId, coDepartmentIds: [...s.coDepartmentIds],
+    coOpinionDepartmentIds: [...s.coOpinionDepartmentIds], dispatchDueAt: s.dispatchDueAt, responseDueAt: s.responseDueAt, dueAt: s.dueAt,
+    supervised: s.supervised, warned: s.warned, overdue: s.overdue, extension: s.extension ? JSON.stringify(s.extension) : null,
+    extensionCount: s.extensionCount, reminderCount: s.reminderCount, reopenCount: s.reopenCount, returnCount: s.returnCount,
+    revisitAttempts: s.revisitAttempts, evaluation: s.evaluation, notAcceptedReason: s.notAcceptedReason, mergedInto: s.mergedInto,
+    mergedTicketIds: [...s.mergedTicketIds], version: s.version, updatedAt: now, ...extra,
+  };
+  // A deadline the state machine moved without us computing it (e.g. an approved extension) has no warn time yet.
+  if (!sameTime(s.dueAt, before.dueAt) && extra.dueWarnAt === undefined) patch.dueWarnAt = null;
+  if (!sameTime(s.dispatchDueAt, before.dispatchDueAt) && extra.dispatchWarnAt === undefined) patch.dispatchWarnAt = null;
+  if (!sameTime(s.responseDueAt, before.responseDueAt) && extra.responseWarnAt === undefined) patch.responseWarnAt = null;
+  if (s.status === 'closed' && before.status !== 'closed') patch.closedAt = now;
+  else if (['accepted', 'in_progress'].includes(s.status) && row.closedAt !== null) patch.closedAt = null; // reopened
+  return patch;
+}
+
+/** A new ticket as a draft row in memory: the state its first transition starts from. */
+function draftRow(t: NewTicketRow & { type: RequestType; urgency: Urgency }): TicketRow {
+  return {
+    id: t.id, number: '', channel: t.channel, channelMeta: t.channelMeta, callId: t.callId, type: t.type, scopeDomain: t.scopeDomain, categoryId: t.categoryId,
+    urgency: t.urgency, title: t.title, content: t.content, address: t.address, areaCode: t.areaCode, citizenId: null, confidential: false, status: 'draft',
+    mainDepartmentId: null, coDepartmentIds: [], coOpinionDepartmentIds: [], dispatchDueAt: null, dispatchWarnAt: null, responseDueAt: null, responseWarnAt: null,
+    dueAt: null, dueWarnAt: null, supervised: false, warned: false, overdue: false, extension: null, extensionCount: 0, reminderCount: 0, reopenCount: 0,
+    returnCount: 0, revisitAttempts: 0, evaluation: null, notAcceptedReason: null, notAcceptedReply: null, mergedInto: null, mergedTicketIds: [], version: 0,
+    verificationCodeHash: t.verificationCodeHash, createdByType: t.createdByType, createdById: t.createdById, createdAt: t.createdAt, updatedAt: t.createdAt, closedAt: null,
+  };
+}
+
+function actorTypeOf(actor: TicketActor): string {
+  return isSystem(actor) ? 'system' : actor.kind;
 }
 
 function notFound(id: string): NotFoundError {

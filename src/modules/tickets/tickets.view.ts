@@ -1,16 +1,20 @@
 /**
- * What a reader sees of a ticket. Department handlers never see a confidential (保密) caller;
- * integrators and lists see masked numbers; hotline staff see the full number on the (audited)
+ * What a reader sees of a ticket. Department handlers never see who asked for a confidential
+ * (保密) ticket: not the caller, not the channel's identifiers (e-mail, openId, message ids), not
+ * the call, not attachment file names, and no phone, e-mail or ID number in its texts.
+ * Integrators and lists see masked numbers; hotline staff see the full number on the (audited)
  * detail read.
  */
 import type { Principal } from '../../domain/auth.js';
-import { maskPhone, maskPhonesInText } from '../../domain/phone.js';
+import { maskPhone } from '../../domain/phone.js';
+import { redactIdentity } from '../../domain/text/index.js';
 import {
   INTAKE_CHANNEL_LABELS, NOT_ACCEPTED_REASON_INFO, REQUEST_TYPE_LABELS, SCOPE_DOMAIN_LABELS, TICKET_STATUS_LABELS, URGENCY_LABELS,
   isNotAcceptedReason, type IntakeChannel, type PendingExtension, type RequestType, type ScopeDomain, type TicketState, type TicketStatus, type Urgency,
   type Evaluation, type NotAcceptedReason,
 } from '../../domain/tickets/index.js';
 import type { AttachmentKind } from './attachment-types.js';
+import type { AttachmentRow } from './attachments.repository.js';
 import type { TicketRow } from './tickets.repository.js';
 
 export interface CallerView {
@@ -49,7 +53,7 @@ export function rowToState(r: TicketRow): TicketState {
   return {
     id: r.id, status: r.status as TicketStatus, type: r.type as RequestType, urgency: r.urgency as Urgency,
     mainDepartmentId: r.mainDepartmentId, coDepartmentIds: r.coDepartmentIds, coOpinionDepartmentIds: r.coOpinionDepartmentIds,
-    dispatchDueAt: r.dispatchDueAt, dueAt: r.dueAt, supervised: r.supervised, warned: r.warned, overdue: r.overdue, extension,
+    dispatchDueAt: r.dispatchDueAt, responseDueAt: r.responseDueAt, dueAt: r.dueAt, supervised: r.supervised, warned: r.warned, overdue: r.overdue, extension,
     extensionCount: r.extensionCount, reminderCount: r.reminderCount, reopenCount: r.reopenCount, returnCount: r.returnCount,
     revisitAttempts: r.revisitAttempts, evaluation: r.evaluation as Evaluation | null,
     notAcceptedReason: r.notAcceptedReason as NotAcceptedReason | null, mergedInto: r.mergedInto, mergedTicketIds: r.mergedTicketIds, version: r.version,
@@ -67,18 +71,25 @@ export function callerView(reader: Principal, confidential: boolean, caller: Cal
   return { hidden: false, phone: caller.phone, name: caller.name, address: caller.address };
 }
 
-export function ticketView(r: TicketRow, caller: CallerView): TicketView {
+/** Whether this reader must not learn who asked: a department handler reading a confidential ticket. */
+export function hidesIdentity(reader: { readonly role: string }, confidential: boolean): boolean {
+  return confidential && reader.role === 'dept_handler';
+}
+
+export function ticketView(r: TicketRow, caller: CallerView, reader: { readonly role: string }): TicketView {
   const ext = r.extension as TicketView['extension'];
   const reason = r.notAcceptedReason;
+  const hide = caller.hidden || hidesIdentity(reader, r.confidential);
   // A hidden caller's number must not leak through the text the agent typed either.
-  const text = (s: string): string => (caller.hidden ? maskPhonesInText(s) : s);
+  const text = (s: string): string => (hide ? redactIdentity(s) : s);
   return {
     id: r.id, number: r.number, channel: r.channel as IntakeChannel, channelLabel: INTAKE_CHANNEL_LABELS[r.channel as IntakeChannel],
-    channelMeta: (r.channelMeta ?? {}) as Record<string, unknown>, callId: r.callId,
+    // The channel's identifiers (e-mail, openId, message ids) and the call (its recording has the voice and number) name the caller.
+    channelMeta: hide ? {} : (r.channelMeta ?? {}) as Record<string, unknown>, callId: hide ? null : r.callId,
     type: r.type as RequestType, typeLabel: REQUEST_TYPE_LABELS[r.type as RequestType],
     scopeDomain: r.scopeDomain as ScopeDomain | null, scopeDomainLabel: r.scopeDomain ? SCOPE_DOMAIN_LABELS[r.scopeDomain as ScopeDomain] : null,
     categoryId: r.categoryId, urgency: r.urgency as Urgency, urgencyLabel: URGENCY_LABELS[r.urgency as Urgency],
-    title: text(r.title), content: text(r.content), address: r.address, areaCode: r.areaCode,
+    title: text(r.title), content: text(r.content), address: r.address === null ? null : text(r.address), areaCode: r.areaCode,
     status: r.status as TicketStatus, statusLabel: TICKET_STATUS_LABELS[r.status as TicketStatus],
     mainDepartmentId: r.mainDepartmentId, coDepartmentIds: r.coDepartmentIds,
     supervised: r.supervised, warned: r.warned, overdue: r.overdue, confidential: r.confidential,
@@ -96,4 +107,9 @@ export function ticketView(r: TicketRow, caller: CallerView): TicketView {
     caller,
     version: r.version, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(), closedAt: iso(r.closedAt),
   };
+}
+
+/** An attachment as a ticket lists it; a reader who must not learn who asked gets no file name (张三身份证.jpg). */
+export function attachmentRef(a: AttachmentRow, hideName = false): AttachmentRef {
+  return { id: a.id, kind: a.kind as AttachmentKind, mime: a.mime, sizeBytes: Number(a.sizeBytes), fileName: hideName ? null : a.fileName };
 }
