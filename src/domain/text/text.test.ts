@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { duplicateCandidates, type DedupRequest } from './duplicates.js';
 import { normalizePhone, normalizeText, normalizeToken } from './normalize.js';
+import { redactIdentity } from './redact.js';
 import { queryTokens, searchDocument, tokenize, tokensForSearch, tsQuery } from './search.js';
 import { segment } from './segmenter.js';
 import { addressSimilarity, keywords, textSimilarity } from './similarity.js';
@@ -144,5 +145,19 @@ describe('duplicateCandidates (7.1.3)', () => {
     expect(found).toEqual([
       expect.objectContaining({ id: 'C', reasons: ['similar_content'], sameCaller: false, addressSimilarity: null }),
     ]);
+  });
+});
+
+describe('identity redaction (保密 toward departments)', () => {
+  it('masks numbers, e-mail addresses, ID cards and the callers’ own names, and leaves the matter readable', () => {
+    const text = '来电人张三丰（张三）电话13912345678，邮箱zhang.san@example.cn，身份证33010619900101123X，反映GD20261123000001路灯不亮，2025-03-01起';
+    const out = redactIdentity(text, ['张三', '张三丰', null, '王']);
+    for (const hidden of ['张三', '13912345678', 'zhang.san', '33010619900101123X']) expect(out).not.toContain(hidden);
+    expect(out).toContain('***@example.cn');
+    expect(out).toContain('*******5678');
+    expect(out).toContain('GD20261123000001路灯不亮'); // ticket numbers and the matter stay
+    expect(out).toContain('2025-03-01');
+    expect(out).toContain('来电人***（**）');
+    expect(redactIdentity('王先生说路灯坏了', ['王'])).toBe('王先生说路灯坏了'); // one character would mask ordinary words
   });
 });

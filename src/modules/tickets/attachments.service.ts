@@ -55,18 +55,24 @@ export class AttachmentsService {
 
   async open(id: string, reader: Principal): Promise<{ attachment: PublicAttachment; stream: Readable }> {
     const row = await this.deps.repo.findById(this.deps.db, id);
-    if (!row || !(await this.canRead(row, reader))) throw new NotFoundError('Attachment', id, 'attachment_not_found');
-    return { attachment: { ...toPublic(row), deduplicated: false }, stream: this.deps.store.open(row.sha256) };
+    const access = row ? await this.access(row, reader) : 'none';
+    if (!row || access === 'none') throw new NotFoundError('Attachment', id, 'attachment_not_found');
+    // Through a confidential ticket a department gets the file, not its name (张三身份证.jpg).
+    const attachment = { ...toPublic(row), ...(access === 'nameless' ? { fileName: null } : {}), deduplicated: false };
+    return { attachment, stream: this.deps.store.open(row.sha256) };
   }
 
-  private async canRead(row: AttachmentRow, reader: Principal): Promise<boolean> {
-    if (STAFF.has(reader.role)) return true;
-    if ((await this.deps.repo.uploadedBy(this.deps.db, [row.id], reader.id)).has(row.id)) return true;
-    if (reader.role !== 'dept_handler' || !reader.departmentId) return false;
+  private async access(row: AttachmentRow, reader: Principal): Promise<'full' | 'nameless' | 'none'> {
+    if (STAFF.has(reader.role)) return 'full';
+    if ((await this.deps.repo.uploadedBy(this.deps.db, [row.id], reader.id)).has(row.id)) return 'full';
+    if (reader.role !== 'dept_handler' || !reader.departmentId) return 'none';
+    let access: 'full' | 'nameless' | 'none' = 'none';
     for (const ticketId of await this.deps.repo.ticketsOf(this.deps.db, row.id)) {
-      if (await this.deps.tickets.holdsTicket(this.deps.db, ticketId, reader.departmentId)) return true;
+      if (!(await this.deps.tickets.holdsTicket(this.deps.db, ticketId, reader.departmentId))) continue;
+      if ((await this.deps.tickets.findById(this.deps.db, ticketId))?.confidential) return 'nameless';
+      access = 'full';
     }
-    return false;
+    return access;
   }
 
   private classify(head: Buffer, declaredMime: string | undefined, declaredKind: AttachmentKind | undefined): SniffedType {

@@ -102,6 +102,8 @@ export interface ListFilter {
   createdBy?: string;
   /** Department handlers never find confidential tickets by the caller's phone. */
   phoneExcludesConfidential?: boolean;
+  /** Nor by a number or address typed into the text. */
+  excludeConfidential?: boolean;
   after?: { createdAt: Date; id: string };
   limit: number;
 }
@@ -246,10 +248,10 @@ export class TicketsRepository {
     return row !== undefined;
   }
 
-  async primaryPhones(db: Executor, ticketIds: readonly string[]): Promise<Map<string, string>> {
+  async primaryCallers(db: Executor, ticketIds: readonly string[]): Promise<Map<string, { phone: string; name: string | null }>> {
     if (ticketIds.length === 0) return new Map();
-    const rows = await db.selectFrom('tickets as t').innerJoin('citizens as c', 'c.id', 't.citizenId').select(['t.id', 'c.phone']).where('t.id', 'in', ticketIds).execute();
-    return new Map(rows.map((r) => [r.id, r.phone]));
+    const rows = await db.selectFrom('tickets as t').innerJoin('citizens as c', 'c.id', 't.citizenId').select(['t.id', 'c.phone', 'c.name']).where('t.id', 'in', ticketIds).execute();
+    return new Map(rows.map((r) => [r.id, { phone: r.phone, name: r.name }]));
   }
 
   async list(db: Executor, f: ListFilter): Promise<TicketRow[]> {
@@ -277,6 +279,7 @@ export class TicketsRepository {
       q = q.where((eb) => eb.exists(eb.selectFrom('ticketCallers as tc').innerJoin('citizens as c', 'c.id', 'tc.citizenId').select(sql`1`.as('one')).whereRef('tc.ticketId', '=', 't.id').where('c.phone', '=', phone)));
       if (f.phoneExcludesConfidential) q = q.where('t.confidential', '=', false);
     }
+    if (f.excludeConfidential) q = q.where('t.confidential', '=', false);
     if (f.search) q = q.where(searchCondition(f.search));
     if (f.after) {
       const { createdAt, id } = f.after;

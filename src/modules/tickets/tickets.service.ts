@@ -12,6 +12,7 @@ import {
   type Actor, type LifecyclePolicy, type RequestType, type TicketAction, type TicketActionType, type TicketState, type TicketStatus, type TransitionRecord, type TransitionResult, type Urgency,
 } from '../../domain/tickets/index.js';
 import type { CitizenRow, CitizenUpsert } from '../citizens/citizens.repository.js';
+import { redactIdentity } from '../../domain/text/index.js';
 import { normalizePhone } from '../citizens/phone.js';
 import type { DepartmentsService } from '../departments/departments.service.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
@@ -122,10 +123,14 @@ export class TicketsService {
     if (!row || !(await this.canSee(this.deps.db, row, reader))) throw notFound(id);
     if (after !== undefined && !/^[0-9]{1,18}$/.test(after)) throw new ValidationError('after must be a history entry id', { field: 'after' }, 'invalid_cursor');
     const rows = await this.deps.repo.history(this.deps.db, id, after, limit);
+    // Reasons and texts typed along the way may name the caller of a confidential ticket.
+    const hide = hidesIdentity(reader, row.confidential);
+    const names = hide ? (await this.deps.repo.callers(this.deps.db, id)).map((c) => c.name) : [];
     const items = rows.map((r) => ({
       id: String(r.id), version: r.version, action: r.action, actionLabel: TICKET_ACTION_LABELS[r.action as TicketActionType] ?? r.action,
       from: r.fromStatus, to: r.toStatus, actor: { type: r.actorType, id: r.actorId, role: r.actorRole, departmentId: r.actorDepartmentId },
-      reason: r.reason, data: (r.data ?? {}) as Record<string, unknown>, at: r.at.toISOString(),
+      reason: hide && r.reason !== null ? redactIdentity(r.reason, names) : r.reason,
+      data: hide ? redactStrings((r.data ?? {}) as Record<string, unknown>, names) : (r.data ?? {}) as Record<string, unknown>, at: r.at.toISOString(),
     }));
     return { items, next: items.length === limit ? items.at(-1)!.id : null };
   }
@@ -147,17 +152,19 @@ export class TicketsService {
     if (q.cursor) f.after = decodeCursor(q.cursor);
     if (reader.role === 'dept_handler') {
       f.visibleToDepartment = reader.departmentId ?? '00000000-0000-0000-0000-000000000000';
+      // Finding a confidential ticket by a number (its caller's, typed into the text) would tell who asked.
       f.phoneExcludesConfidential = true;
+      if (q.q !== undefined && /\d{7,}|@/.test(q.q.replace(/[\s-]/g, ''))) f.excludeConfidential = true;
     } else if (reader.role === 'integrator') {
       f.createdBy = reader.id;
     } else if (!STAFF.has(reader.role)) {
       throw new ForbiddenError(`Role '${reader.role}' may not read tickets`, 'role_forbidden');
     }
     const rows = await this.deps.repo.list(this.deps.db, f);
-    const phones = await this.deps.repo.primaryPhones(this.deps.db, rows.map((r) => r.id));
+    const callers = await this.deps.repo.primaryCallers(this.deps.db, rows.map((r) => r.id));
     const items = rows.map((r) => {
-      const phone = phones.get(r.id);
-      return ticketView(r, callerView(reader, r.confidential, phone ? { phone, name: null, address: null } : null, 'list'), reader);
+      const c = callers.get(r.id);
+      return ticketView(r, callerView(reader, r.confidential, c ? { phone: c.phone, name: null, address: null } : null, 'list'), reader, c ? [c.name] : []);
     });
     const last = rows.at(-1);
     return { items, next: rows.length === q.limit && last ? encodeCursor(last.createdAt, last.id) : null };
@@ -383,7 +390,7 @@ export class TicketsService {
   private async detail(db: Tx | Database, row: TicketRow, reader: TicketActor): Promise<TicketView> {
     const callers = row.citizenId ? await this.deps.repo.callers(db, row.id) : [];
     const primary = callers.find((c) => c.citizenId === row.citizenId) ?? null;
-    const view = ticketView(row, isSystem(reader) ? { hidden: false, phone: null, name: null, address: null } : callerView(reader, row.confidential, primary, 'full'), reader);
+    const view = ticketView(row, isSystem(reader) ? { hidden: false, phone: null, name: null, address: null } : callerView(reader, row.confidential, primary, 'full'), reader, callers.map((c) => c.name));
     const hideNames = hidesIdentity(reader, row.confidential);
     view.attachments = (await this.deps.attachments.ofTicket(db, row.id)).map((a) => attachmentRef(a, hideNames));
     return view;
@@ -425,6 +432,10 @@ function draftRow(t: NewTicketRow & { type: RequestType; urgency: Urgency }): Ti
 
 function actorTypeOf(actor: TicketActor): string {
   return isSystem(actor) ? 'system' : actor.kind;
+}
+
+function redactStrings(data: Record<string, unknown>, names: readonly (string | null)[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, typeof v === 'string' ? redactIdentity(v, names) : v]));
 }
 
 function notFound(id: string): NotFoundError {

@@ -76,12 +76,13 @@ export function hidesIdentity(reader: { readonly role: string }, confidential: b
   return confidential && reader.role === 'dept_handler';
 }
 
-export function ticketView(r: TicketRow, caller: CallerView, reader: { readonly role: string }): TicketView {
+/** `names`: the callers' names, masked in the texts when the reader must not learn who asked. */
+export function ticketView(r: TicketRow, caller: CallerView, reader: { readonly role: string }, names: readonly (string | null)[] = []): TicketView {
   const ext = r.extension as TicketView['extension'];
   const reason = r.notAcceptedReason;
   const hide = caller.hidden || hidesIdentity(reader, r.confidential);
   // A hidden caller's number must not leak through the text the agent typed either.
-  const text = (s: string): string => (hide ? redactIdentity(s) : s);
+  const text = (s: string): string => (hide ? redactIdentity(s, names) : s);
   return {
     id: r.id, number: r.number, channel: r.channel as IntakeChannel, channelLabel: INTAKE_CHANNEL_LABELS[r.channel as IntakeChannel],
     // The channel's identifiers (e-mail, openId, message ids) and the call (its recording has the voice and number) name the caller.
