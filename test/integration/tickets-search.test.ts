@@ -117,4 +117,19 @@ describe('lists', () => {
     expect(old).toHaveLength(15);
     expect(await get('q=路灯&status=dispatched')).toEqual(['lamp1']);
   });
+
+  it('answers rare and missing words from the indexes when the newest tickets hold no match', async () => {
+    // 2,100 newer tickets about one thing: the first, bounded step over the newest 2,000 finds
+    // nothing for the other words, so the second step must find the older matches.
+    await w.sql.query(`INSERT INTO tickets (number, channel, type, title, content, status, created_by_type, created_at, search_vector)
+      SELECT 'GD20990101' || lpad(g::text, 6, '0'), 'website', 'complaint', '电梯坏了', '楼里电梯又坏了 ' || g, 'accepted', 'system',
+             now() + g * interval '1 ms', setweight(to_tsvector('simple', '电梯 坏了'), 'A') FROM generate_series(1, 2100) AS g`);
+    const search = async (q: string) => (await w.call(w.agent, 'GET', `/tickets?limit=20&q=${encodeURIComponent(q)}`)).json<{ items: { id: string; title: string }[] }>().items;
+    expect((await search('井盖丢失')).map((t) => byId[t.id])).toContain('manhole1');
+    expect((await search('暖气不热')).map((t) => byId[t.id])).toEqual(['heating']);
+    expect(await search('星光大道公寓居住证')).toEqual([]);
+    const elevator = await search('电梯坏了');
+    expect(elevator).toHaveLength(20);
+    expect(elevator.every((t) => t.title === '电梯坏了' && byId[t.id] === undefined)).toBe(true); // the newest, all fillers
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { indexDocument, matchesTokens, planSearch, type SearchPlan } from './search.js';
+import { SYNONYMS } from '../../domain/text/index.js';
+import { indexDocument, matchesTokens, needSets, planSearch, type SearchPlan } from './search.js';
 
 function matches(query: string, ticket: string): boolean {
   const plan = planSearch(query) as Extract<SearchPlan, { kind: 'tokens' }>;
@@ -36,5 +37,37 @@ describe('ticket search planning', () => {
 
   it('falls back to substring matching without tokens', () => {
     expect(planSearch('的')).toEqual({ kind: 'substring', text: '的' });
+  });
+
+  it('narrows a search to the words a match cannot do without (the index condition), and never loses a match', () => {
+    const plan = planSearch('东方郡欠薪') as Extract<SearchPlan, { kind: 'tokens' }>;
+    // 欠薪 is the key word but does not reach the score alone: it needs 东方 or 郡 beside it.
+    expect(plan.need).toBe('(东方 & (欠薪 | (拖欠 & 工资))) | (郡 & (欠薪 | (拖欠 & 工资)))');
+    expect(plan.any).toContain('|');
+    const queries = ['东方郡欠薪', '路灯不亮', '我们小区晚上路灯不亮', '小区突然停水', '停水', '施工噪音扰民', '翠苑二区噪音扰民', '井盖丢失', '星光大道公寓居住证'];
+    const tickets = ['小区门口路灯坏了好几天', '路灯一直不亮', '东方郡小区公司拖欠工资三个月', '家里没水了', '夜间施工噪音很大', '翠苑二区工地噪音扰民严重',
+      '星光大道公寓办理居住证', '井盖丢失很危险', '小区突然停电', '幸福路今天停水没有通知'];
+    let matched = 0;
+    for (const q of queries) {
+      const p = planSearch(q) as Extract<SearchPlan, { kind: 'tokens' }>;
+      const sets = needSets(p.groups, p.minScore)!;
+      expect(sets.length, q).toBeGreaterThan(0);
+      for (const ticket of tickets) {
+        const doc = indexDocument(ticket);
+        const own = new Set(doc.own.split(' ').filter(Boolean));
+        const expanded = new Set(doc.expanded.split(' ').filter(Boolean));
+        const has = (t: string) => own.has(t) || expanded.has(t);
+        const hit = (i: number) => {
+          const g = p.groups[i]!;
+          const synonyms = (SYNONYMS[g.token] ?? []).filter((x) => x !== g.token);
+          return has(g.token) || (synonyms.length > 0 && synonyms.every(has));
+        };
+        if (matchesTokens(p, own, expanded)) {
+          matched++;
+          expect(sets.some((set) => set.every(hit)), `${q} / ${ticket}`).toBe(true);
+        }
+      }
+    }
+    expect(matched).toBeGreaterThan(5);
   });
 });

@@ -26,7 +26,16 @@ export interface SearchGroup {
 }
 
 export type SearchPlan =
-  | { readonly kind: 'tokens'; readonly groups: readonly SearchGroup[]; readonly minScore: number; readonly any: string; readonly text: string }
+  | {
+    readonly kind: 'tokens'; readonly groups: readonly SearchGroup[]; readonly minScore: number; readonly any: string; readonly text: string;
+    /**
+     * A tsquery every match satisfies (the index narrows with it): one of the smallest sets of
+     * words, a key word among them, whose weights can reach `minScore`. Far more selective than
+     * `any`, so a query nothing matches is answered from the GIN index instead of by reading the
+     * table newest first looking for rows that never come.
+     */
+    readonly need: string;
+  }
   | { readonly kind: 'substring'; readonly text: string };
 
 /** What to store for a ticket: its own tokens (weight A) and synonym expansions (weight D). */
@@ -50,7 +59,48 @@ export function planSearch(query: string): SearchPlan {
   });
   const total = groups.reduce((n, g) => n + g.weight, 0);
   const any = [...new Set(tokens.flatMap((t) => [t, ...(SYNONYMS[t] ?? [])]))].join(' | ');
-  return { kind: 'tokens', groups, minScore: total * MIN_SHARE, any, text };
+  const minScore = total * MIN_SHARE;
+  return { kind: 'tokens', groups, minScore, any, text, need: needQuery(groups, minScore) ?? any };
+}
+
+const MAX_NEED_GROUPS = 12;
+const MAX_NEED_CLAUSES = 32;
+
+/** The sets of groups that are necessary for a match, as a tsquery in disjunctive form; null when there are too many. */
+export function needSets(groups: readonly SearchGroup[], minScore: number): number[][] | null {
+  if (groups.length > MAX_NEED_GROUPS) return null;
+  const sets: number[][] = [];
+  // Every subset, smallest first; a set counts when it has a key word, reaches the score with
+  // every word fully hit (the most a match can score), and contains no smaller such set.
+  const subsets = Array.from({ length: 2 ** groups.length - 1 }, (_, i) => i + 1).sort((a, b) => popcount(a) - popcount(b) || a - b);
+  const minimal: number[] = [];
+  for (const mask of subsets) {
+    if (minimal.some((m) => (m & mask) === m)) continue;
+    const members = groups.flatMap((g, i) => ((mask >> i) & 1 ? [i] : []));
+    if (!members.some((i) => groups[i]!.key)) continue;
+    if (members.reduce((n, i) => n + groups[i]!.weight, 0) < minScore) continue;
+    minimal.push(mask);
+    sets.push(members);
+    if (sets.length > MAX_NEED_CLAUSES) return null;
+  }
+  return sets;
+}
+
+function needQuery(groups: readonly SearchGroup[], minScore: number): string | null {
+  const sets = needSets(groups, minScore);
+  if (sets === null || sets.length === 0) return null;
+  // A word is hit directly or through all of its synonyms, at any weight.
+  const word = (g: SearchGroup): string => {
+    const synonyms = (SYNONYMS[g.token] ?? []).filter((s) => s !== g.token);
+    return synonyms.length ? `(${g.token} | (${synonyms.join(' & ')}))` : g.token;
+  };
+  return sets.map((set) => `(${set.map((i) => word(groups[i]!)).join(' & ')})`).join(' | ');
+}
+
+function popcount(n: number): number {
+  let c = 0;
+  for (let x = n; x; x &= x - 1) c++;
+  return c;
 }
 
 /** Whether a ticket with these own and expanded tokens matches; the SQL in the repository does the same. */

@@ -64,6 +64,8 @@ const COLUMNS = [
 const T_COLUMNS = COLUMNS.map((c) => `t.${c}` as const);
 const snake = (c: string): string => c.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
 const RETURNING = sql.raw(COLUMNS.map(snake).join(', '));
+/** Searches first match this many of the newest tickets (see `list`). */
+const SEARCH_RECENT = 2000;
 
 /** A new ticket's own fields; caller and confidentiality come from the citizen upserted with it. */
 export interface NewTicketRow {
@@ -254,8 +256,28 @@ export class TicketsRepository {
     return new Map(rows.map((r) => [r.id, { phone: r.phone, name: r.name }]));
   }
 
+  /**
+   * Newest first. A search runs in two steps, each with a bounded cost whatever the planner
+   * believes: the newest SEARCH_RECENT tickets (by the other filters) are matched first, which
+   * answers common words at once; when they hold fewer matches than asked for, the matches are
+   * rare, and the GIN indexes find all of them (the sort then cannot use the created_at index, so
+   * PostgreSQL cannot fall back to reading a million rows newest first looking for matches that
+   * are not there).
+   */
   async list(db: Executor, f: ListFilter): Promise<TicketRow[]> {
-    let q = db.selectFrom('tickets as t').select(T_COLUMNS).orderBy('t.createdAt', 'desc').orderBy('t.id', 'desc').limit(f.limit);
+    const base = this.filtered(db, f);
+    if (!f.search) return base.select(T_COLUMNS).orderBy('t.createdAt', 'desc').orderBy('t.id', 'desc').limit(f.limit).execute();
+    const recent = base.select([...T_COLUMNS, 't.searchVector', 't.searchText']).orderBy('t.createdAt', 'desc').orderBy('t.id', 'desc').limit(SEARCH_RECENT);
+    const first = await db.selectFrom(recent.as('t')).select(T_COLUMNS).where(searchCondition(f.search))
+      .orderBy('t.createdAt', 'desc').orderBy('t.id', 'desc').limit(f.limit).execute();
+    if (first.length === f.limit) return first;
+    return base.select(T_COLUMNS).where(searchCondition(f.search))
+      .orderBy(sql`t.created_at + interval '0 seconds'`, 'desc').orderBy('t.id', 'desc').limit(f.limit).execute();
+  }
+
+  /** Every list filter but the search. */
+  private filtered(db: Executor, f: ListFilter) {
+    let q = db.selectFrom('tickets as t');
     if (f.statuses?.length) q = q.where('t.status', 'in', f.statuses);
     if (f.type) q = q.where('t.type', '=', f.type);
     if (f.channel) q = q.where('t.channel', '=', f.channel);
@@ -280,12 +302,11 @@ export class TicketsRepository {
       if (f.phoneExcludesConfidential) q = q.where('t.confidential', '=', false);
     }
     if (f.excludeConfidential) q = q.where('t.confidential', '=', false);
-    if (f.search) q = q.where(searchCondition(f.search));
     if (f.after) {
       const { createdAt, id } = f.after;
       q = q.where((eb) => eb.or([eb('t.createdAt', '<', createdAt), eb.and([eb('t.createdAt', '=', createdAt), eb('t.id', '<', id)])]));
     }
-    return (await q.execute());
+    return q;
   }
 }
 
@@ -301,5 +322,5 @@ function searchCondition(plan: SearchPlan): Expression<SqlBool> {
     WHEN t.search_vector @@ to_tsquery('simple', ${g.related}) THEN 0.5 ELSE 0 END)`;
   const score = sql.join(plan.groups.map((g) => sql`${g.weight}::float8 * ${hit(g)}`), sql` + `);
   const key = sql.join(plan.groups.filter((g) => g.key).map((g) => sql`${hit(g)} > 0`), sql` OR `);
-  return sql<SqlBool>`((t.search_vector @@ to_tsquery('simple', ${plan.any}) AND (${key}) AND (${score}) >= ${plan.minScore}::float8) OR ${substring})`;
+  return sql<SqlBool>`((t.search_vector @@ to_tsquery('simple', ${plan.need}) AND (${key}) AND (${score}) >= ${plan.minScore}::float8) OR ${substring})`;
 }
