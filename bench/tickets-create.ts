@@ -98,6 +98,9 @@ async function oneRun(run: number, opts: { rate: number; seconds: number; warmup
     const token = await agentToken(client, 'benchagent');
     if (opts.warmup > 0) await load(client, token, opts.rate, opts.warmup, opts.concurrency, 1000 + run, false);
     await outboxDrained(url, 60_000);
+    // A running system has planner statistics; a fresh database gets them from autovacuum only a
+    // minute or so later, and until then duplicate analysis plans as if the tables were empty.
+    await adminQuery(url, 'ANALYZE');
     app.resetCpu();
     const res = await load(client, token, opts.rate, opts.seconds, opts.concurrency, run + 1, true);
     const cpu = await app.cpuPct();
