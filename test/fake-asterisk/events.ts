@@ -79,7 +79,11 @@ export class EventHub {
     for (const a of this.apps.values()) a.bridges.delete(id);
   }
 
+  /** Observers of every event Asterisk raises, whoever receives it (benchmarks drive callers with them). */
+  readonly observers = new Set<(ev: AriEvent) => void>();
+
   publish(ev: AriEvent, t: Targets): void {
+    for (const o of this.observers) o(ev);
     for (const a of this.apps.values()) {
       if (!a.ws) continue;
       const hit =

@@ -124,7 +124,11 @@ export class AriServer {
     for (const s of this.sockets) s.destroy();
   }
 
+  /** Observers of every REST request, with its final status. */
+  readonly requestObservers = new Set<(r: RecordedRequest) => void>();
+
   private record(r: RecordedRequest): void {
+    for (const o of this.requestObservers) o(r);
     this.requests.push(r);
     // Bounded for long benchmark runs.
     if (this.requests.length > 110_000) this.requests.splice(0, this.requests.length - 100_000);

@@ -165,6 +165,18 @@ export class FakeAsterisk {
     return this.model.hub.isActive(app);
   }
 
+  /** Calls `fn` with every event Asterisk raises (before delivery to apps); returns the unsubscribe. */
+  onEvent(fn: (e: AriEvent) => void): () => void {
+    this.model.hub.observers.add(fn);
+    return () => this.model.hub.observers.delete(fn);
+  }
+
+  /** Calls `fn` with every REST request as it completes; returns the unsubscribe. */
+  onRequest(fn: (r: RecordedRequest) => void): () => void {
+    this.server.requestObservers.add(fn);
+    return () => this.server.requestObservers.delete(fn);
+  }
+
   /** First event (already sent or future) matching `pred`. */
   waitForEvent(pred: (e: AriEvent) => boolean, timeoutMs = 5000): Promise<AriEvent> {
     return this.model.hub.waitFor(pred, timeoutMs);

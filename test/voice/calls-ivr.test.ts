@@ -38,6 +38,16 @@ describe('IVR', () => {
     expect((await hangupAndEnd(ch)).disposition).toBe('abandoned_queue');
   });
 
+  it('a key or a hang-up right at arrival is not lost while the call row is being written', async () => {
+    const quick = await c.asterisk.inboundCall({ callerNumber: '13700000012' });
+    c.asterisk.sendDtmf(quick, '9');
+    expect((await waitCallState(c, quick, 'queued')).queueId).toBe(c.queues.english);
+    c.asterisk.hangup(quick);
+    const gone = await c.asterisk.inboundCall({ callerNumber: '13700000013' });
+    c.asterisk.hangup(gone);
+    expect((await waitCallState(c, gone, 'ended')).disposition).toBe('abandoned_ivr');
+  });
+
   it('progress query: the caller keys the ticket number and hears its status; a wrong number is refused', async () => {
     const intake = await c.api<{ ticket: { number: string } }>('POST', '/tickets', {
       channel: 'phone', callId: randomUUID(), type: 'complaint', title: '噪音扰民', content: '楼下商铺夜间施工噪音很大，影响休息。', caller: { phone: '13700000002' },

@@ -15,6 +15,7 @@ import { requireRole, type Principal } from '../../domain/auth.js';
 import type { Clock } from '../../domain/clock.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { agentEndpoint } from '../../domain/telephony/asterisk-contract.js';
+import type { NewEvent } from '../events/events.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
 import type { AgentStateRow, AgentsRepository, StateLogRow } from './agents.repository.js';
 
@@ -127,11 +128,11 @@ export class AgentStatesService {
     return this.db.transaction().execute((tx) => this.offerInTx(tx, agentId, callId, actorId));
   }
 
-  /** `claimForOffer` inside the ACD's transaction. */
-  async offerInTx(tx: Tx, agentId: string, callId: string, actorId = 'acd'): Promise<AgentStateView | null> {
+  /** `claimForOffer` inside the ACD's transaction; `events` go out with the agent's own event. */
+  async offerInTx(tx: Tx, agentId: string, callId: string, actorId = 'acd', events: readonly NewEvent[] = []): Promise<AgentStateView | null> {
     const current = await this.repo.lockState(tx, agentId);
     if (!current || current.state !== 'ready' || !current.active) return null;
-    return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }));
+    return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }, events));
   }
 
   /** Tells local listeners that the agent is ready (after the change committed). */
@@ -213,7 +214,7 @@ export class AgentStatesService {
     return done;
   }
 
-  private async apply(tx: Tx, current: AgentStateRow, to: AgentState, opts: ChangeOptions): Promise<AgentStateRow> {
+  private async apply(tx: Tx, current: AgentStateRow, to: AgentState, opts: ChangeOptions, events: readonly NewEvent[] = []): Promise<AgentStateRow> {
     if (current.state === 'offline' && !current.active) throw new ConflictError('This agent is deactivated', 'agent_inactive');
     const { next, log } = applyStateChange(current, {
       to, reason: opts.reason, actor: opts.actor.type, force: opts.force, callId: opts.callId, extension: opts.extension, wrapUpSeconds: opts.wrapUpSeconds,
@@ -223,7 +224,7 @@ export class AgentStatesService {
       throw new ConflictError('The agent state changed meanwhile', 'agent_state_changed');
     }
     const logId = await this.repo.appendLog(tx, current.agentId, log, opts.actor.id);
-    await this.outbox.append(tx, [{ type: 'agent.state_changed', payload: eventPayload(current, next.version, log, opts.actor, logId) }]);
+    await this.outbox.append(tx, [{ type: 'agent.state_changed', payload: eventPayload(current, next.version, log, opts.actor, logId) }, ...events]);
     // Other instances' ACDs learn of a ready agent at commit, whoever made the change.
     if (to === 'ready') await this.repo.notify(tx, AGENT_READY_CHANNEL, JSON.stringify({ agentId: current.agentId, instance: this.instanceId }));
     return { ...current, ...next };

@@ -124,6 +124,43 @@ export class AcdRepository {
 
   // --- Agents the ACD may offer to.
 
+  /** Ready agents, longest idle first, with their skills: one round trip for the ACD's pass. */
+  async readyAgentsWithSkills(db: Executor, limit: number): Promise<(ReadyAgentRow & { skills: { skillId: string; level: number }[] })[]> {
+    const rows = await sql<{ agentId: string; extension: string; idleSince: Date; languages: string[]; skills: { skillId: string; level: number }[] }>`
+      SELECT s.agent_id AS "agentId", s.extension, s.idle_since AS "idleSince", a.languages,
+             coalesce((SELECT json_agg(json_build_object('skillId', k.skill_id, 'level', k.level)) FROM agent_skills k WHERE k.agent_id = s.agent_id), '[]') AS skills
+      FROM agent_states s JOIN agents a ON a.user_id = s.agent_id
+      WHERE s.state = 'ready' AND a.active
+      ORDER BY s.idle_since, s.agent_id LIMIT ${limit}`.execute(db);
+    return rows.rows;
+  }
+
+  /** The entry and its call, both locked (entry first: the lock order). */
+  async lockEntryAndCall(tx: Tx, callId: string): Promise<{ entry: EntryRow; callState: string } | undefined> {
+    const r = await sql<EntryRow & { callState: string }>`
+      SELECT e.call_id AS "callId", e.queue_id AS "queueId", e.node_id AS "nodeId", e.priority, e.enqueued_at AS "enqueuedAt", e.state, e.offer_id AS "offerId", c.state AS "callState"
+      FROM queue_entries e JOIN calls c ON c.id = e.call_id WHERE e.call_id = ${callId} FOR UPDATE OF e, c`.execute(tx);
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const { callState, ...entry } = row;
+    return { entry, callState };
+  }
+
+  /** The offer row, the entry offered, the call offering and its timeline row: one statement. */
+  async recordOffer(tx: Tx, o: Omit<OfferRow, 'originatedAt' | 'endedAt' | 'outcome' | 'cause' | 'techCause'>): Promise<void> {
+    const data = JSON.stringify({ offerId: o.id, agentId: o.agentId, extension: o.extension, channelId: o.channelId });
+    await sql`
+      WITH offer AS (
+        INSERT INTO call_offers (id, call_id, agent_id, extension, node_id, channel_id, queue_id, offered_at)
+        VALUES (${o.id}, ${o.callId}, ${o.agentId}, ${o.extension}, ${o.nodeId}, ${o.channelId}, ${o.queueId}, ${o.offeredAt})
+      ), entry AS (
+        UPDATE queue_entries SET state = 'offered', offer_id = ${o.id}, updated_at = now() WHERE call_id = ${o.callId}
+      ), call AS (
+        UPDATE calls SET state = 'offering', agent_id = ${o.agentId}, agent_channel_id = ${o.channelId}, version = version + 1, updated_at = now() WHERE id = ${o.callId}
+      )
+      INSERT INTO call_events (call_id, at, type, data) VALUES (${o.callId}, ${o.offeredAt}, 'offer', ${data}::jsonb)`.execute(tx);
+  }
+
   async readyAgents(db: Executor, limit: number): Promise<ReadyAgentRow[]> {
     const rows = await db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId')
       .select(['s.agentId', 's.extension', 's.idleSince', 'a.languages'])

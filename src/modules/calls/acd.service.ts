@@ -227,39 +227,35 @@ export class AcdService {
   }
 
   private async readyCandidates(tx: Tx): Promise<Map<string, Candidate>> {
-    const rows = await this.deps.repo.readyAgents(tx, this.settings.maxAgentsPerPass);
-    const skills = await this.deps.repo.agentSkills(tx, rows.map((r) => r.agentId));
-    const byAgent = new Map<string, { skillId: string; level: number }[]>();
-    for (const s of skills) {
-      let list = byAgent.get(s.agentId);
-      if (!list) byAgent.set(s.agentId, (list = []));
-      list.push({ skillId: s.skillId, level: s.level });
-    }
-    return new Map(rows.map((r) => [r.agentId, { agentId: r.agentId, extension: r.extension, idleSince: r.idleSince, languages: r.languages, skills: byAgent.get(r.agentId) ?? [] }]));
+    const rows = await this.deps.repo.readyAgentsWithSkills(tx, this.settings.maxAgentsPerPass);
+    return new Map(rows.map((r) => [r.agentId, r]));
   }
 
-  /** The offer itself: entry → agent (ready → ringing) → offer row → event, in the pass's transaction. */
+  /**
+   * The offer itself, in the pass's transaction and in the lock order entry → call → agent:
+   * the entry offered, the call offering, the agent ready → ringing, the offer row and its
+   * events. After commit the caller's session only has to ring the agent's phone.
+   */
   private async claim(tx: Tx, candidate: EntryRow, agent: Candidate): Promise<AcdOffer | undefined> {
-    const { repo, agentStates, outbox } = this.deps;
-    const entry = await repo.lockEntry(tx, candidate.callId);
-    if (entry?.state !== 'waiting') return undefined;
+    const { repo, agentStates } = this.deps;
+    const locked = await repo.lockEntryAndCall(tx, candidate.callId);
+    if (locked?.entry.state !== 'waiting' || locked.callState !== 'queued') return undefined;
+    const { entry } = locked;
     const queue = await this.deps.queues.get(entry.queueId);
     if (!queue) return undefined;
-    const claimed = await agentStates.offerInTx(tx, agent.agentId, entry.callId);
-    if (!claimed) return undefined;
     const offer: AcdOffer = {
-      offerId: randomUUID(), callId: entry.callId, agentId: agent.agentId, extension: claimed.extension ?? agent.extension,
+      offerId: randomUUID(), callId: entry.callId, agentId: agent.agentId, extension: agent.extension,
       nodeId: entry.nodeId, channelId: randomUUID(), queueId: entry.queueId, ringTimeoutSeconds: queue.ringTimeoutSeconds, offeredAt: this.deps.clock.now(),
     };
-    await repo.insertOffer(tx, {
-      id: offer.offerId, callId: offer.callId, agentId: offer.agentId, extension: offer.extension, nodeId: offer.nodeId,
-      channelId: offer.channelId, queueId: offer.queueId, offeredAt: offer.offeredAt,
-    });
-    await repo.updateEntry(tx, entry.callId, { state: 'offered', offerId: offer.offerId });
-    await outbox.append(tx, [{
+    const claimed = await agentStates.offerInTx(tx, agent.agentId, entry.callId, 'acd', [{
       type: 'call.offered',
       payload: { callId: offer.callId, offerId: offer.offerId, agentId: offer.agentId, extension: offer.extension, queueId: offer.queueId, nodeId: offer.nodeId, at: offer.offeredAt.toISOString() },
     }]);
+    if (!claimed) return undefined;
+    await repo.recordOffer(tx, {
+      id: offer.offerId, callId: offer.callId, agentId: offer.agentId, extension: offer.extension, nodeId: offer.nodeId,
+      channelId: offer.channelId, queueId: offer.queueId, offeredAt: offer.offeredAt,
+    });
     return offer;
   }
 }

@@ -147,22 +147,9 @@ export class CallLedger {
     });
   }
 
-  /**
-   * The session takes up an offer the ACD committed: the call is now offering. Null when the
-   * offer is no longer open (the caller left meanwhile and the offer was cancelled).
-   */
-  async startOffer(offer: { offerId: string; callId: string; agentId: string; channelId: string; extension: string }): Promise<CallRow | null> {
-    const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
-      const entry = await this.acd.lockEntry(tx, offer.callId);
-      if (entry?.state !== 'offered' || entry.offerId !== offer.offerId) return null;
-      const row = await this.lockExpecting(tx, offer.callId, 'queued');
-      assertCallMove('queued', 'offering');
-      await this.calls.update(tx, offer.callId, { state: 'offering', agentId: offer.agentId, agentChannelId: offer.channelId });
-      await this.calls.appendEvent(tx, offer.callId, 'offer', at, { offerId: offer.offerId, agentId: offer.agentId, extension: offer.extension, channelId: offer.channelId });
-      await this.acd.markOriginated(tx, offer.offerId, at);
-      return { ...row, state: 'offering', agentId: offer.agentId, agentChannelId: offer.channelId };
-    });
+  /** When the originate for an offer went out (the offer itself is stored by the ACD). */
+  async offerOriginated(offerId: string): Promise<void> {
+    await this.acd.markOriginated(this.db, offerId, this.now());
   }
 
   /**

@@ -259,18 +259,20 @@ export class CallSession {
   private async enqueue(queue: PublicQueue, from: CallState, enqueuedAt: Date, data: Record<string, unknown>): Promise<void> {
     const flags = this.caller?.routingFlags ?? (this.row.flags as CallerFlag[]);
     const priority = priorityOf(flags, queue.priorityRules);
+    // The holding bridge first (its id is the call's, so a recovery finds it either way): once
+    // queued, nothing in this call's lane stands between the ACD's offer and the originate.
     const holdingBridgeId = this.row.holdingBridgeId ?? `hold-${this.id}`;
+    await this.ensureHolding(holdingBridgeId);
     const entry = await this.deps.ledger.enqueue(this.id, from, { queueId: queue.id, priority, holdingBridgeId, enqueuedAt, data });
     this.row = { ...this.row, state: 'queued', queueId: queue.id, priority, holdingBridgeId, queuedAt: this.row.queuedAt ?? this.deps.ledger.now() };
     this.queue = queue;
-    await this.ensureHolding(holdingBridgeId);
+    this.deps.acd.kickEntry(this.id);
     if (queue.language && queue.language !== this.row.language && (queue.language === 'en' || queue.language === 'zh')) {
       await this.ignoreGone(this.node().channels.setVariable(this.callerChannelId, 'CHANNEL(language)', queue.language));
     }
     if (from !== 'queued') this.media.playAndForget([uri('connecting-agent')]);
     // After an overflow, the new queue's maximum wait counts from the overflow.
     this.armQueueTimers(queue, from === 'queued' ? this.deps.ledger.now() : entry.enqueuedAt);
-    this.deps.acd.kickEntry(this.id);
   }
 
   /** The caller in their own holding bridge with music (recreated after a recovery if missing). */
@@ -351,15 +353,9 @@ export class CallSession {
     void this.run(() => this.startOffer(o));
   }
 
+  /** The ACD stored the offer and moved the call to offering (one transaction): ring the agent. */
   private async startOffer(o: AcdOffer): Promise<void> {
-    if (this.row.state !== 'queued') {
-      // The caller moved on (an overflow to voicemail, say) after the ACD chose them.
-      await this.deps.ledger.offerFailed(this.id, o.offerId, { outcome: 'cancelled' });
-      return;
-    }
-    const row = await this.deps.ledger.startOffer(o);
-    if (!row) return;
-    this.row = row;
+    this.row = { ...this.row, state: 'offering', agentId: o.agentId, agentChannelId: o.channelId };
     const offer: OpenOffer = { offerId: o.offerId, agentId: o.agentId, extension: o.extension, channelId: o.channelId, ringTimer: undefined };
     this.offer = offer;
     this.deps.registry.bind(this.nodeId, o.channelId, this);
@@ -373,7 +369,9 @@ export class CallSession {
     } catch (err) {
       this.log.warn({ err, extension: o.extension }, 'originate to the agent failed');
       await this.offerEnded(o.offerId, { outcome: 'failed' });
+      return;
     }
+    void this.deps.ledger.offerOriginated(o.offerId).catch((err: unknown) => this.log.warn({ err }, 'could not note the originate time'));
   }
 
   private presentedCallerId(): string {

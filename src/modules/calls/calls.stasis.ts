@@ -124,17 +124,20 @@ export class CallRouter implements SessionRegistry {
 
   // --- Events.
 
-  private route(e: AnyEvent): void {
+  /**
+   * Returns a promise only for StasisStart: the adapter runs a channel's events one at a time,
+   * so the channel's next events (a key, a hang-up) wait until its session exists.
+   */
+  private route(e: AnyEvent): Promise<void> | undefined {
     const target = eventTarget(e);
     if (e.type === 'StasisStart') {
-      void this.stasisStart(e as StasisStartEvent & { nodeId: string }).catch((err: unknown) => this.deps.logger.error({ err }, 'StasisStart handling failed'));
-      return;
+      return this.stasisStart(e as StasisStartEvent & { nodeId: string }).catch((err: unknown) => this.deps.logger.error({ err }, 'StasisStart handling failed'));
     }
-    if (target === undefined) return;
+    if (target === undefined) return undefined;
     const session = this.keys.get(`${e.nodeId}${SEP}${target}`);
     if (session) {
       session.handle(e as NodeEvent);
-      return;
+      return undefined;
     }
     // A recording can finish after its call ended (the bridge went last): still record it.
     if (e.type === 'RecordingFinished' || e.type === 'RecordingFailed') {
@@ -145,6 +148,7 @@ export class CallRouter implements SessionRegistry {
         })
         .catch((err: unknown) => this.deps.logger.warn({ err, name: ev.recording.name }, 'could not record a finished recording'));
     }
+    return undefined;
   }
 
   private async stasisStart(e: StasisStartEvent & { nodeId: string }): Promise<void> {

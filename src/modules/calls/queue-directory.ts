@@ -6,6 +6,8 @@
 import { isEligible, type AgentCandidate, type Requirement } from '../../domain/acd/index.js';
 import type { QueuesService, PublicQueue } from '../queues/queues.service.js';
 
+const MISS_RELOAD_MS = 200;
+
 export class QueueDirectory {
   private byId = new Map<string, PublicQueue>();
   private byCode = new Map<string, PublicQueue>();
@@ -16,11 +18,13 @@ export class QueueDirectory {
 
   async get(id: string): Promise<PublicQueue | undefined> {
     await this.fresh();
+    if (!this.byId.has(id)) await this.missed();
     return this.byId.get(id);
   }
 
   async byCodeActive(code: string): Promise<PublicQueue | undefined> {
     await this.fresh();
+    if (!this.byCode.get(code)?.active) await this.missed();
     const q = this.byCode.get(code);
     return q?.active ? q : undefined;
   }
@@ -38,6 +42,13 @@ export class QueueDirectory {
       if (isEligible({ agentId: '', idleSince: new Date(0), ...agent }, requirementOf(q))) out.push(q.id);
     }
     return out;
+  }
+
+  /** A queue just created (or activated) is not in the snapshot yet: look again, at most every 200 ms. */
+  private async missed(): Promise<void> {
+    if (this.now() - this.loadedAt < MISS_RELOAD_MS) return;
+    this.loadedAt = 0;
+    await this.fresh();
   }
 
   /** Forget the snapshot (after a local change, or in tests). */
