@@ -11,7 +11,8 @@ import { mkdtempSync, openSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { ADMIN, AGENT_PASSWORD, Client } from './tickets-support.js';
+import type { Client } from './tickets-support.js';
+import { ADMIN, AGENT_PASSWORD } from './tickets-support.js';
 
 export interface CallsAppProcess {
   readonly base: string;
