@@ -1,6 +1,6 @@
 -- Tickets tuning: ticket numbers from one SEQUENCE per day (no row lock shared by every intake),
--- SLA timer jobs added in batches by a scheduler, and an audit trail that can be neither updated
--- nor deleted, with tickets never hard-deleted.
+-- SLA timer jobs added in batches by a scheduler, an audit trail that can be neither updated nor
+-- deleted, with tickets never hard-deleted, and small GIN pending lists.
 
 -- --- Ticket numbers GD<yyyymmdd><6+ digit daily sequence>.
 -- nextval() takes no lock that lasts until commit, so concurrent intakes never queue on the
@@ -81,3 +81,9 @@ ALTER TABLE sla_ticket_timers
   ADD COLUMN overdue_job boolean NOT NULL DEFAULT true,
   ADD COLUMN scheduled boolean NOT NULL DEFAULT true;
 CREATE INDEX sla_ticket_timers_pending_idx ON sla_ticket_timers (updated_at) WHERE NOT scheduled;
+
+-- --- GIN pending lists stay small: an index scan reads the whole pending list, so with the 4 MB
+-- default (thousands of new tickets) duplicate analysis and search fall back to reading rows;
+-- a small list is merged often and cheaply by the inserting backend.
+ALTER INDEX tickets_search_idx SET (gin_pending_list_limit = 256);
+ALTER INDEX tickets_trgm_idx SET (gin_pending_list_limit = 256);

@@ -58,10 +58,19 @@ const REQUEST_COLUMNS = sql`t.id, t.number, t.title, t.content, t.address, t.are
 const CLUSTER_COLUMNS = sql`id, area_code, title, sample_text, keywords, ticket_count, caller_count, first_seen_at, last_seen_at`;
 
 export class DuplicatesRepository {
+  /**
+   * The ticket to analyse. In a transaction it also takes its area's cluster lock (two requests
+   * arriving together form one cluster), in the same round trip: the statements after it see what
+   * the previous holder committed.
+   */
   async request(db: Executor, ticketId: string): Promise<AnalysedRequestRow | undefined> {
-    const res = await sql<AnalysedRequestRow>`SELECT ${REQUEST_COLUMNS}, (SELECT m.cluster_id FROM request_cluster_members m WHERE m.ticket_id = t.id) AS cluster_id
+    const res = await sql<AnalysedRequestRow & { areaLocked: boolean }>`SELECT ${REQUEST_COLUMNS}, (SELECT m.cluster_id FROM request_cluster_members m WHERE m.ticket_id = t.id) AS cluster_id,
+        pg_advisory_xact_lock(hashtext('request_clusters:' || t.area_code)) IS NULL AS area_locked
       FROM tickets t LEFT JOIN citizens c ON c.id = t.citizen_id WHERE t.id = ${ticketId}`.execute(db);
-    return res.rows[0];
+    const row = res.rows[0];
+    if (!row) return undefined;
+    const { areaLocked: _, ...rest } = row;
+    return rest;
   }
 
   /**
@@ -98,11 +107,6 @@ export class DuplicatesRepository {
          AND NOT EXISTS (SELECT 1 FROM request_cluster_members m WHERE m.ticket_id = t.id)
        ORDER BY t.created_at DESC LIMIT ${f.limit}`.execute(db);
     return res.rows;
-  }
-
-  /** Serialises cluster decisions for one area (two requests arriving together form one cluster). */
-  async lockArea(tx: Tx, areaCode: string): Promise<void> {
-    await sql`SELECT pg_advisory_xact_lock(hashtext(${`request_clusters:${areaCode}`}))`.execute(tx);
   }
 
   async recentClusters(db: Executor, areaCode: string, since: Date): Promise<ClusterRow[]> {

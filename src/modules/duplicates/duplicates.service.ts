@@ -172,7 +172,7 @@ export class DuplicatesService {
       const row = await this.deps.repo.cluster(tx, t.clusterId);
       return row ? { id: t.clusterId, row, changed: false } : null; // already counted (a re-analysis)
     }
-    await this.deps.repo.lockArea(tx, areaCode);
+    // The area's lock was taken with the request (repo.request): cluster decisions are serialised per area.
     const since = new Date(t.createdAt.getTime() - s.windowHours * 3600_000);
     let best: { row: ClusterRow; sim: number } | undefined;
     for (const c of await this.deps.repo.recentClusters(tx, areaCode, since)) {
