@@ -95,6 +95,8 @@ export interface Config {
     readonly bootstrapAdmin: { readonly username: string; readonly password: string } | undefined;
   };
   readonly http: { readonly bodyLimitBytes: number; readonly trustProxy: boolean; readonly shutdownGraceMs: number };
+  /** Agent desktops and wallboards over WebSocket (src/modules/desktop). */
+  readonly desktop: { readonly heartbeatMs: number; readonly helloTimeoutMs: number; readonly retentionHours: number; readonly maxBufferedBytes: number };
   readonly tickets: {
     /** 不满意 follow-up: automatic reopens per ticket (0 = none), then 督办 when `superviseWhenExhausted`. */
     readonly reopen: { readonly max: number; readonly superviseWhenExhausted: boolean };
@@ -354,6 +356,12 @@ export function loadConfig(env: Env = process.env): Config {
       bodyLimitBytes: int(env, 'HTTP_BODY_LIMIT_BYTES', 1_048_576, 1024, 512 * 1_048_576),
       trustProxy: bool(env, 'HTTP_TRUST_PROXY', false),
       shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 30_000, 100, 600_000),
+    },
+    desktop: {
+      heartbeatMs: int(env, 'DESKTOP_HEARTBEAT_MS', 15_000, 100, 300_000),
+      helloTimeoutMs: int(env, 'DESKTOP_HELLO_TIMEOUT_MS', 5000, 100, 60_000),
+      retentionHours: int(env, 'DESKTOP_RETENTION_HOURS', 24, 1, 720),
+      maxBufferedBytes: int(env, 'DESKTOP_MAX_BUFFERED_BYTES', 1_048_576, 16_384, 67_108_864),
     },
     tickets: {
       reopen: { max: int(env, 'TICKET_REOPEN_MAX', 1, 0, 10), superviseWhenExhausted: bool(env, 'TICKET_REOPEN_SUPERVISE', true) },
