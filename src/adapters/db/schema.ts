@@ -322,6 +322,28 @@ export interface IdempotencyKeys {
   resourceId: string | null;
   responseBody: Json;
   responseStatus: number;
+export interface DesktopConnections {
+  connectedAt: Timestamp;
+  id: string;
+  instanceId: string;
+  seenAt: Timestamp;
+  userId: string;
+}
+
+export interface DesktopCursors {
+  agentId: string;
+  agentStateVersion: Generated<number>;
+  lastSeq: Int8;
+}
+
+export interface DesktopMessages {
+  agentId: string;
+  at: Timestamp;
+  payload: Json;
+  seq: Int8;
+  type: string;
+}
+
   scope: string;
 }
 
@@ -714,3 +736,6 @@ export interface DB {
   webhookDeliveryAttempts: WebhookDeliveryAttempts;
   webhooks: Webhooks;
 }
+  desktopConnections: DesktopConnections;
+  desktopCursors: DesktopCursors;
+  desktopMessages: DesktopMessages;
