@@ -7,7 +7,7 @@ import { connect, headers as natsHeaders, type NatsConnection } from '@nats-io/t
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../../domain/errors.js';
-import type { EventEnvelope, EventHandler, EventPublisher, EventSubscriber } from '../../modules/events/events.js';
+import type { EventEnvelope, EventHandler, EventPublisher, EventSubscriber, SubscribeOptions } from '../../modules/events/events.js';
 
 export interface NatsOptions {
   readonly url: string;
@@ -131,8 +131,10 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
    * A durable pull consumer. Returns at once, also while NATS is down: the consumer is created and
    * consumed in the background as soon as NATS is reachable, and again after any failure, so a
    * module's start() never waits for NATS. A handler error naks the message for redelivery.
+   * `perInstance`: new events only, removed by NATS when idle and by stop(); if NATS removed it
+   * while this instance was cut off, it is created again.
    */
-  async subscribe(consumer: string, filterSubject: string, handler: EventHandler): Promise<{ stop(): Promise<void> }> {
+  async subscribe(consumer: string, filterSubject: string, handler: EventHandler, options: SubscribeOptions = {}): Promise<{ stop(): Promise<void> }> {
     const durable = consumer.replace(/[^A-Za-z0-9_-]/g, '_');
     let stopped = false;
     let messages: ConsumerMessages | undefined;
@@ -145,9 +147,9 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
         if (stopped || this.closing) return;
         try {
           if (!this.streamReady) await this.ensureStream();
-          await this.ensureConsumer(durable, filterSubject);
+          await this.ensureConsumer(durable, filterSubject, options);
           const c = await this.js!.consumers.get(this.options.stream, durable);
-          messages = await c.consume({ max_messages: 100 });
+          messages = await c.consume({ max_messages: 100, ...(options.perInstance ? { abort_on_missing_resource: true } : {}) });
           if (stopped) {
             await messages.close();
             return;
@@ -180,23 +182,29 @@ export class NatsEventBus implements EventPublisher, EventSubscriber {
         requestStop();
         await messages?.close();
         await done;
+        if (options.perInstance && this.state === 'connected') {
+          await this.manager().then((jsm) => jsm.consumers.delete(this.options.stream, durable))
+            .catch((err: unknown) => this.logger.debug({ err, consumer }, 'per-instance consumer not deleted; NATS removes it when idle'));
+        }
       },
     };
   }
 
-  private async ensureConsumer(durable: string, filterSubject: string): Promise<void> {
+  private async ensureConsumer(durable: string, filterSubject: string, options: SubscribeOptions): Promise<void> {
     const jsm = await this.manager();
     try {
       await jsm.consumers.info(this.options.stream, durable);
     } catch (err) {
       if (!/consumer not found/i.test((err as Error).message)) throw err;
+      const perInstance = options.perInstance;
       await jsm.consumers.add(this.options.stream, {
         durable_name: durable,
         filter_subject: filterSubject,
         ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
+        deliver_policy: perInstance ? DeliverPolicy.New : DeliverPolicy.All,
         ack_wait: 30_000_000_000,
-        max_deliver: -1,
+        max_deliver: perInstance ? 5 : -1,
+        ...(perInstance ? { inactive_threshold: perInstance.inactiveThresholdMs * 1_000_000 } : {}),
       });
     }
   }

@@ -31,9 +31,18 @@ export interface EventPublisher {
 
 export type EventHandler = (event: EventEnvelope) => Promise<void>;
 
+export interface SubscribeOptions {
+  /**
+   * A consumer of this instance alone (name it per instance) that sees only events published
+   * from now on, for fan-out to every instance; NATS removes it once idle this long (a dead
+   * instance's consumer does not pile up) and stop() deletes it.
+   */
+  readonly perInstance?: { readonly inactiveThresholdMs: number };
+}
+
 /** Durable subscription: at-least-once delivery; combine with `IdempotentConsumer` for exactly-once effects. */
 export interface EventSubscriber {
-  subscribe(consumer: string, filterSubject: string, handler: EventHandler): Promise<{ stop(): Promise<void> }>;
+  subscribe(consumer: string, filterSubject: string, handler: EventHandler, options?: SubscribeOptions): Promise<{ stop(): Promise<void> }>;
 }
 
 const TYPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;

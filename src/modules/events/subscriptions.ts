@@ -4,7 +4,7 @@
  * before the final outbox flush, and the in-process bus delivers only to consumers subscribed at
  * that moment. The composition root ends every subscription after the flush, with stopAll().
  */
-import type { EventHandler, EventSubscriber } from './events.js';
+import type { EventHandler, EventSubscriber, SubscribeOptions } from './events.js';
 
 type Subscription = { stop(): Promise<void> };
 
@@ -14,8 +14,8 @@ export class ManagedSubscriber implements EventSubscriber {
 
   constructor(private readonly inner: EventSubscriber) {}
 
-  async subscribe(consumer: string, filterSubject: string, handler: EventHandler): Promise<Subscription> {
-    const sub = await this.inner.subscribe(consumer, filterSubject, handler);
+  async subscribe(consumer: string, filterSubject: string, handler: EventHandler, options?: SubscribeOptions): Promise<Subscription> {
+    const sub = await this.inner.subscribe(consumer, filterSubject, handler, options);
     this.live.add(sub);
     return {
       stop: async () => {
