@@ -102,9 +102,9 @@ export function textSimilarity(a: string, b: string): number {
   return cosine(profile(a), profile(b));
 }
 
-/** The most characteristic words of a text, heaviest first. */
-export function keywords(text: string, limit = 8): string[] {
-  return [...profile(text).vector.entries()]
+/** The most characteristic words of a text (or of its profile), heaviest first. */
+export function keywords(text: string | TextProfile, limit = 8): string[] {
+  return [...(typeof text === 'string' ? profile(text) : text).vector.entries()]
     .sort((x, y) => y[1] - x[1] || x[0].localeCompare(y[0]))
     .slice(0, limit)
     .map(([token]) => token);

@@ -73,8 +73,8 @@ export class DuplicatesService {
     const cfg = this.deps.settings.duplicates;
     const now = this.deps.clock.now();
     const text = `${t.title} ${t.content}`;
-    const words = keywords(text, 4);
     const mine = this.profileOf(t.id, text);
+    const words = keywords(mine, 4); // one jieba pass for both
     const pool = await this.deps.repo.candidates(tx, {
       ticketId: t.id, from: new Date(t.createdAt.getTime() - cfg.windowDays * DAY_MS), to: t.createdAt, citizenId: t.citizenId, areaCode: t.areaCode,
       anyWords: tsQuery(words, 'or'), allWords: tsQuery(words.slice(0, 2), 'and'), limits: { caller: 20, area: 40, anywhere: 20 },
