@@ -28,6 +28,7 @@ describe('waiting in a queue', () => {
   it('waits in its own holding bridge with music, hearing its position and expected wait', async () => {
     await setGeneral({ announcementIntervalSeconds: 15, callbackOfferSeconds: null, maxWaitSeconds: 600, overflow: { action: 'none' } });
     const first = await c.asterisk.inboundCall({ callerNumber: '13600000001', language: 'zh' });
+    await waitCallState(c, first, 'queued');
     const second = await c.asterisk.inboundCall({ callerNumber: '13600000002', language: 'zh' });
     const rec = await waitCallState(c, second, 'queued');
     const hold = c.asterisk.bridges().find((b) => b.id === `hold-${rec.id}`);

@@ -28,6 +28,7 @@ export type Timestamp = ColumnType<Date, Date | string, Date | string>;
 
 export interface Agents {
   active: Generated<boolean>;
+  autoAnswer: Generated<boolean>;
   centreId: Generated<string>;
   createdAt: Generated<Timestamp>;
   extension: string;
@@ -155,6 +156,17 @@ export interface CallEvents {
   type: string;
 }
 
+export interface CallMonitors {
+  callId: string;
+  endedAt: Timestamp | null;
+  id: string;
+  mode: string;
+  snoopChannelId: string | null;
+  startedAt: Timestamp;
+  supervisorChannelId: string;
+  supervisorId: string;
+}
+
 export interface CallOffers {
   agentId: string;
   callId: string;
@@ -194,6 +206,7 @@ export interface Calls {
   centreId: Generated<string>;
   channelId: string;
   connectedAt: Timestamp | null;
+  consult: Json | null;
   dialedNumber: Generated<string>;
   direction: string;
   disposition: string | null;
@@ -202,6 +215,7 @@ export interface Calls {
   hangupBy: string | null;
   hangupCause: number | null;
   hangupCauseText: string | null;
+  held: Generated<boolean>;
   holdingBridgeId: string | null;
   id: string;
   ivrPath: Generated<Json>;
@@ -222,6 +236,23 @@ export interface CallTickets {
   boundBy: string;
   callId: string;
   ticketId: string;
+}
+
+export interface CallTransfers {
+  answeredAt: Timestamp | null;
+  callId: string;
+  cause: number | null;
+  channelId: string | null;
+  endedAt: Timestamp | null;
+  handOff: Json | null;
+  id: string;
+  kind: string;
+  label: string | null;
+  mode: string;
+  outcome: string | null;
+  requestedAt: Timestamp;
+  requestedBy: string | null;
+  target: string;
 }
 
 export interface Categories {
@@ -291,6 +322,28 @@ export interface Departments {
   updatedAt: Generated<Timestamp>;
 }
 
+export interface DesktopConnections {
+  connectedAt: Timestamp;
+  id: string;
+  instanceId: string;
+  seenAt: Timestamp;
+  userId: string;
+}
+
+export interface DesktopCursors {
+  agentId: string;
+  agentStateVersion: Generated<number>;
+  lastSeq: Int8;
+}
+
+export interface DesktopMessages {
+  agentId: string;
+  at: Timestamp;
+  payload: Json;
+  seq: Int8;
+  type: string;
+}
+
 export interface DuplicateAnalyses {
   analyzedAt: Timestamp;
   clusterId: string | null;
@@ -322,28 +375,6 @@ export interface IdempotencyKeys {
   resourceId: string | null;
   responseBody: Json;
   responseStatus: number;
-export interface DesktopConnections {
-  connectedAt: Timestamp;
-  id: string;
-  instanceId: string;
-  seenAt: Timestamp;
-  userId: string;
-}
-
-export interface DesktopCursors {
-  agentId: string;
-  agentStateVersion: Generated<number>;
-  lastSeq: Int8;
-}
-
-export interface DesktopMessages {
-  agentId: string;
-  at: Timestamp;
-  payload: Json;
-  seq: Int8;
-  type: string;
-}
-
   scope: string;
 }
 
@@ -694,10 +725,12 @@ export interface DB {
   callbackTasks: CallbackTasks;
   callerProfiles: CallerProfiles;
   callEvents: CallEvents;
+  callMonitors: CallMonitors;
   callOffers: CallOffers;
   callRecordings: CallRecordings;
   calls: Calls;
   callTickets: CallTickets;
+  callTransfers: CallTransfers;
   categories: Categories;
   centres: Centres;
   citizens: Citizens;
@@ -705,6 +738,9 @@ export interface DB {
   departmentAreas: DepartmentAreas;
   departmentFunctions: DepartmentFunctions;
   departments: Departments;
+  desktopConnections: DesktopConnections;
+  desktopCursors: DesktopCursors;
+  desktopMessages: DesktopMessages;
   duplicateAnalyses: DuplicateAnalyses;
   duplicateSuggestions: DuplicateSuggestions;
   idempotencyKeys: IdempotencyKeys;
@@ -736,6 +772,3 @@ export interface DB {
   webhookDeliveryAttempts: WebhookDeliveryAttempts;
   webhooks: Webhooks;
 }
-  desktopConnections: DesktopConnections;
-  desktopCursors: DesktopCursors;
-  desktopMessages: DesktopMessages;

@@ -4,6 +4,7 @@
  * Pure.
  */
 import type { CallerFlag } from '../acd/priority.js';
+import { maskPhone } from '../phone.js';
 
 export const PROFILE_FLAGS = ['elderly', 'assisted', 'harassment'] as const;
 export type ProfileFlag = (typeof PROFILE_FLAGS)[number];
@@ -49,4 +50,12 @@ export function treatCaller(f: CallerFacts): CallerTreatment {
     harassment: f.profileFlags.includes('harassment') ? f.harassmentAction : null,
     repeatCaller,
   };
+}
+
+/**
+ * The caller's number on an agent's desktop: whole, so the agent can confirm it and call back,
+ * unless the citizen asked for confidentiality (保密) — then only its last four digits.
+ */
+export function callerNumberForDesktop(number: string, confidential: boolean): string {
+  return confidential ? maskPhone(number) : number;
 }

@@ -7,6 +7,8 @@ import { abandonDisposition, assertCallMove, CALL_STATES, canMoveCall, nextCallS
 import { IllegalTransitionError } from '../errors.js';
 import { TICKET_STATUSES } from '../tickets/model.js';
 import { REQUIRED_PROMPT_IDS } from '../ivr/prompts.js';
+import { allowedCommands, assertCommand, type ControlView } from './control.js';
+import { checkDialable } from './dialing.js';
 
 describe('call state machine', () => {
   const legal: Record<string, string[]> = {
@@ -14,7 +16,9 @@ describe('call state machine', () => {
     ivr: ['queued', 'ended'],
     queued: ['offering', 'queued', 'voicemail', 'ended'],
     offering: ['connected', 'queued', 'ended'],
-    connected: ['survey', 'ended'],
+    connected: ['survey', 'queued', 'transferring', 'ended'],
+    transferring: ['transferred', 'queued', 'ended'],
+    transferred: ['ended'],
     survey: ['ended'],
     voicemail: ['ended'],
     ended: [],
@@ -45,6 +49,8 @@ describe('call state machine', () => {
     expect(abandonDisposition('offering', false)).toBe('abandoned_ringing');
     expect(abandonDisposition('connected', false)).toBe('answered');
     expect(abandonDisposition('survey', false)).toBe('answered');
+    expect(abandonDisposition('transferring', false)).toBe('answered');
+    expect(abandonDisposition('transferred', false)).toBe('answered');
     expect(abandonDisposition('voicemail', false)).toBe('voicemail');
   });
 });
@@ -106,5 +112,42 @@ describe('progress query by keypad', () => {
   });
   it('has a catalogue prompt for every ticket status', () => {
     for (const s of TICKET_STATUSES) expect(REQUIRED_PROMPT_IDS as readonly string[]).toContain(ticketStatusPromptId(s));
+  });
+});
+
+describe('outbound allow-list (mirrors [hotline-outbound])', () => {
+  it.each([
+    ['110', '110'], ['119', '119'], ['12315', '12315'], ['95598', '95598'], ['96119', '96119'], ['961234', '961234'], ['10086', '10086'],
+    ['13800138000', '13800138000'], ['+8613800138000', '13800138000'], ['16712345678', '16712345678'],
+    ['86688123', '86688123'], ['075586688123', '075586688123'], ['+8675586688123', '075586688123'], ['01088886666', '01088886666'], ['138 0013 8000', '13800138000'],
+  ])('allows %s', (input, dialled) => {
+    expect(checkDialable(input)).toBe(dialled);
+  });
+  it.each([
+    ['12345', 'destination_barred'], ['0085212345678', 'destination_barred'], ['+85212345678', 'destination_barred'], ['+14155550123', 'destination_barred'],
+    ['16012345678', 'destination_barred'], ['16812345678', 'destination_barred'], ['911', 'destination_barred'], ['1234', 'destination_barred'],
+    ['12', 'invalid_dial_number'], ['13800138000#', 'invalid_dial_number'], ['abc', 'invalid_dial_number'],
+  ])('refuses %s (%s)', (input, code) => {
+    expect(() => checkDialable(input)).toThrow(expect.objectContaining({ code }));
+  });
+});
+
+describe('desktop call control', () => {
+  const v = (o: Partial<ControlView>): ControlView => ({ call: 'connected', held: false, consult: 'none', awaitingAnswer: false, ...o });
+  it('lists what can be done in each situation', () => {
+    expect(allowedCommands(v({}))).toEqual(['hold', 'transfer', 'consult', 'hangup']);
+    expect(allowedCommands(v({ held: true }))).toEqual(['unhold', 'transfer', 'consult', 'hangup']);
+    expect(allowedCommands(v({ consult: 'dialing', held: true }))).toEqual(['cancel_consult', 'hangup']);
+    expect(allowedCommands(v({ consult: 'talking', held: true }))).toEqual(['conference', 'cancel_consult', 'hangup']);
+    expect(allowedCommands(v({ consult: 'conference' }))).toEqual(['cancel_consult', 'hangup']);
+    expect(allowedCommands(v({ call: 'offering', awaitingAnswer: true }))).toEqual(['answer', 'hangup']);
+    expect(allowedCommands(v({ call: 'offering' }))).toEqual([]);
+    for (const call of ['arrived', 'ivr', 'queued', 'survey', 'voicemail', 'ended'] as const) expect(allowedCommands(v({ call }))).toEqual([]);
+  });
+  it('refuses with the reason and the allowed commands', () => {
+    expect(() => assertCommand(v({}), 'unhold')).toThrow(expect.objectContaining({ code: 'call_command_refused', details: expect.objectContaining({ allowed: ['hold', 'transfer', 'consult', 'hangup'] }) }));
+    expect(() => assertCommand(v({ call: 'survey' }), 'hold')).toThrow(/the call is survey/);
+    expect(() => assertCommand(v({}), 'explode')).toThrow(expect.objectContaining({ code: 'unknown_call_command' }));
+    expect(assertCommand(v({ held: true }), 'unhold')).toBe('unhold');
   });
 });

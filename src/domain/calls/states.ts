@@ -5,12 +5,12 @@
  */
 import { IllegalTransitionError } from '../errors.js';
 
-export const CALL_STATES = ['arrived', 'ivr', 'queued', 'offering', 'connected', 'survey', 'voicemail', 'ended'] as const;
+export const CALL_STATES = ['arrived', 'ivr', 'queued', 'offering', 'connected', 'transferring', 'transferred', 'survey', 'voicemail', 'ended'] as const;
 export type CallState = (typeof CALL_STATES)[number];
 
 export const CALL_STATE_LABELS: Readonly<Record<CallState, string>> = {
   arrived: '呼入', ivr: '语音导航', queued: '排队', offering: '振铃坐席',
-  connected: '通话中', survey: '满意度评价', voicemail: '留言', ended: '已结束',
+  connected: '通话中', transferring: '转接中', transferred: '已转出', survey: '满意度评价', voicemail: '留言', ended: '已结束',
 };
 
 const EDGES: Readonly<Record<CallState, readonly CallState[]>> = {
@@ -20,7 +20,11 @@ const EDGES: Readonly<Record<CallState, readonly CallState[]>> = {
   queued: ['offering', 'queued', 'voicemail', 'ended'],
   // offering → queued: no answer, busy or a failed originate; the caller keeps their place.
   offering: ['connected', 'queued', 'ended'],
-  connected: ['survey', 'ended'],
+  // connected → queued: a blind transfer to a queue; → transferring: to a number.
+  connected: ['survey', 'queued', 'transferring', 'ended'],
+  // transferring → queued: the far end did not answer; the caller goes back, first in line.
+  transferring: ['transferred', 'queued', 'ended'],
+  transferred: ['ended'],
   survey: ['ended'],
   voicemail: ['ended'],
   ended: [],
@@ -59,6 +63,8 @@ export function abandonDisposition(state: CallState, selfServed: boolean): CallD
     case 'offering':
       return 'abandoned_ringing';
     case 'connected':
+    case 'transferring':
+    case 'transferred':
     case 'survey':
       return 'answered';
     case 'voicemail':
@@ -75,6 +81,6 @@ export type HangupParty = (typeof HANGUP_PARTIES)[number];
 export const CALL_EVENT_TYPES = [
   'arrived', 'answered', 'caller_flags', 'ivr_choice', 'progress_query', 'queued', 'overflow', 'priority_raised',
   'announcement', 'offer', 'offer_result', 'connected', 'recording_started', 'recording_finished', 'hold', 'unhold',
-  'transfer', 'survey', 'callback_requested', 'voicemail', 'ticket_bound', 'recovered', 'ended',
+  'transfer', 'consult', 'monitor', 'survey', 'callback_requested', 'voicemail', 'ticket_bound', 'recovered', 'ended',
 ] as const;
 export type CallEventType = (typeof CALL_EVENT_TYPES)[number];

@@ -10,6 +10,7 @@ export interface AgentRow {
   extension: string;
   centreId: string;
   languages: string[];
+  autoAnswer: boolean;
   active: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -30,7 +31,7 @@ export interface StateLogRow extends StateChangeLog {
   actorId: string | null;
 }
 
-const AGENT_COLUMNS = ['a.userId', 'u.username', 'u.displayName', 'u.role', 'a.extension', 'a.centreId', 'a.languages', 'a.active', 'a.createdAt', 'a.updatedAt'] as const;
+const AGENT_COLUMNS = ['a.userId', 'u.username', 'u.displayName', 'u.role', 'a.extension', 'a.centreId', 'a.languages', 'a.autoAnswer', 'a.active', 'a.createdAt', 'a.updatedAt'] as const;
 const STATE_COLUMNS = [
   's.agentId', 's.state', 's.reason', 's.since', 's.version', 's.extension', 's.idleSince', 's.lastCallEndedAt', 's.callId', 's.wrapUpUntil',
   'u.displayName', 'a.centreId', 'a.active',
@@ -41,11 +42,11 @@ export class AgentsRepository {
     return db.selectFrom('users').select(['id', 'role', 'active', 'centreId']).where('id', '=', userId).executeTakeFirst();
   }
 
-  async insert(db: Executor, a: { userId: string; extension: string; centreId: string; languages: string[] }): Promise<void> {
+  async insert(db: Executor, a: { userId: string; extension: string; centreId: string; languages: string[]; autoAnswer?: boolean }): Promise<void> {
     await db.insertInto('agents').values(a).execute();
   }
 
-  async update(db: Executor, userId: string, patch: { extension?: string; languages?: string[]; active?: boolean }): Promise<void> {
+  async update(db: Executor, userId: string, patch: { extension?: string; languages?: string[]; active?: boolean; autoAnswer?: boolean }): Promise<void> {
     await db.updateTable('agents').set({ ...patch, updatedAt: sql<Date>`now()` }).where('userId', '=', userId).execute();
   }
 

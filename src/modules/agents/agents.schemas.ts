@@ -18,6 +18,7 @@ export const AgentSchema = Type.Object({
   endpoint: Type.String({ description: 'ARI endpoint, e.g. PJSIP/agent1001' }),
   centreId: Type.String(),
   languages: Type.Array(Type.String()),
+  autoAnswer: Type.Boolean(),
   skills: Type.Array(Type.Object({ skillId: Uuid, skillCode: Type.String(), skillName: Type.String(), level: Type.Integer() })),
   active: Type.Boolean(),
   createdAt: Type.String({ format: 'date-time' }),
@@ -30,6 +31,7 @@ export const CreateAgentBody = Type.Object({
   languages: Type.Optional(Languages),
   skills: Type.Optional(Type.Array(SkillInput, { maxItems: 50 })),
   centreId: Type.Optional(Type.String({ maxLength: 64 })),
+  autoAnswer: Type.Optional(Type.Boolean({ description: 'The phone answers by itself (SIP auto-answer) when the agent accepts the call on the desktop' })),
 }, { additionalProperties: false });
 
 export const UpdateAgentBody = Type.Object({
@@ -37,6 +39,7 @@ export const UpdateAgentBody = Type.Object({
   languages: Type.Optional(Languages),
   skills: Type.Optional(Type.Array(SkillInput, { maxItems: 50 })),
   active: Type.Optional(Type.Boolean({ description: 'false deactivates; refused while the agent is logged in' })),
+  autoAnswer: Type.Optional(Type.Boolean({ description: 'The phone answers by itself (SIP auto-answer) when the agent accepts the call on the desktop' })),
 }, { additionalProperties: false });
 
 export const ListAgentsQuery = Type.Object({

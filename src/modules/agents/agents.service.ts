@@ -27,6 +27,8 @@ export interface PublicAgent {
   endpoint: string;
   centreId: string;
   languages: string[];
+  /** The phone answers by itself when the agent accepts a call on the desktop. */
+  autoAnswer: boolean;
   skills: { skillId: string; skillCode: string; skillName: string; level: number }[];
   active: boolean;
   createdAt: string;
@@ -38,7 +40,7 @@ export interface SkillInput { skillId: string; level: number }
 export class AgentsService {
   constructor(private readonly db: Database, private readonly repo: AgentsRepository, private readonly outbox: OutboxRepository, private readonly clock: Clock) {}
 
-  async create(input: { userId: string; extension: string; languages?: string[]; skills?: SkillInput[]; centreId?: string }, actor: Principal): Promise<PublicAgent> {
+  async create(input: { userId: string; extension: string; languages?: string[]; skills?: SkillInput[]; centreId?: string; autoAnswer?: boolean }, actor: Principal): Promise<PublicAgent> {
     requireRole(actor, MANAGERS);
     agentEndpoint(input.extension); // invalid_agent_extension
     const languages = checkLanguages(input.languages ?? ['zh']);
@@ -51,7 +53,7 @@ export class AgentsService {
       if (await this.repo.findById(tx, input.userId)) throw new ConflictError('This user is already an agent', 'agent_exists');
       await this.checkExtensionFree(tx, input.extension, input.userId);
       await this.checkSkillsExist(tx, skills);
-      await this.repo.insert(tx, { userId: input.userId, extension: input.extension, centreId: input.centreId ?? user.centreId, languages });
+      await this.repo.insert(tx, { userId: input.userId, extension: input.extension, centreId: input.centreId ?? user.centreId, languages, autoAnswer: input.autoAnswer ?? false });
       await this.repo.replaceSkills(tx, input.userId, skills);
       await this.repo.insertState(tx, input.userId, initialAgentState(this.clock.now()));
       const agent = await this.load(tx, input.userId);
@@ -60,7 +62,7 @@ export class AgentsService {
     }));
   }
 
-  async update(id: string, patch: { extension?: string; languages?: string[]; skills?: SkillInput[]; active?: boolean }, actor: Principal): Promise<PublicAgent> {
+  async update(id: string, patch: { extension?: string; languages?: string[]; skills?: SkillInput[]; active?: boolean; autoAnswer?: boolean }, actor: Principal): Promise<PublicAgent> {
     requireRole(actor, MANAGERS);
     if (patch.extension !== undefined) agentEndpoint(patch.extension);
     const languages = patch.languages ? checkLanguages(patch.languages) : undefined;
@@ -72,7 +74,7 @@ export class AgentsService {
       if (patch.active === false && state.state !== 'offline') throw new ConflictError('Log the agent out first', 'agent_logged_in', { state: state.state });
       if (patch.extension !== undefined) await this.checkExtensionFree(tx, patch.extension, id);
       if (patch.skills) await this.checkSkillsExist(tx, patch.skills);
-      await this.repo.update(tx, id, { ...(patch.extension !== undefined ? { extension: patch.extension } : {}), ...(languages ? { languages } : {}), ...(patch.active !== undefined ? { active: patch.active } : {}) });
+      await this.repo.update(tx, id, { ...(patch.extension !== undefined ? { extension: patch.extension } : {}), ...(languages ? { languages } : {}), ...(patch.active !== undefined ? { active: patch.active } : {}), ...(patch.autoAnswer !== undefined ? { autoAnswer: patch.autoAnswer } : {}) });
       if (patch.skills) await this.repo.replaceSkills(tx, id, patch.skills);
       const agent = await this.load(tx, id);
       await this.outbox.append(tx, [{ type: patch.active === false && state.active ? 'agent.deactivated' : 'agent.updated', payload: { agent, by: actor.id } }]);
@@ -151,7 +153,7 @@ function checkSkillShape(skills: readonly SkillInput[]): void {
 export function toPublic(r: AgentRow, skills: readonly AgentSkillRow[]): PublicAgent {
   return {
     id: r.userId, username: r.username, displayName: r.displayName, role: r.role, extension: r.extension, endpoint: agentEndpoint(r.extension),
-    centreId: r.centreId, languages: r.languages, skills: skills.map((s) => ({ skillId: s.skillId, skillCode: s.skillCode, skillName: s.skillName, level: s.level })),
+    centreId: r.centreId, languages: r.languages, autoAnswer: r.autoAnswer, skills: skills.map((s) => ({ skillId: s.skillId, skillCode: s.skillCode, skillName: s.skillName, level: s.level })),
     active: r.active, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString(),
   };
 }

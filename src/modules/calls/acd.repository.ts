@@ -125,9 +125,9 @@ export class AcdRepository {
   // --- Agents the ACD may offer to.
 
   /** Ready agents, longest idle first, with their skills: one round trip for the ACD's pass. */
-  async readyAgentsWithSkills(db: Executor, limit: number): Promise<(ReadyAgentRow & { skills: { skillId: string; level: number }[] })[]> {
-    const rows = await sql<{ agentId: string; extension: string; idleSince: Date; languages: string[]; skills: { skillId: string; level: number }[] }>`
-      SELECT s.agent_id AS "agentId", s.extension, s.idle_since AS "idleSince", a.languages,
+  async readyAgentsWithSkills(db: Executor, limit: number): Promise<(ReadyAgentRow & { autoAnswer: boolean; skills: { skillId: string; level: number }[] })[]> {
+    const rows = await sql<{ agentId: string; extension: string; idleSince: Date; languages: string[]; autoAnswer: boolean; skills: { skillId: string; level: number }[] }>`
+      SELECT s.agent_id AS "agentId", s.extension, s.idle_since AS "idleSince", a.languages, a.auto_answer AS "autoAnswer",
              coalesce((SELECT json_agg(json_build_object('skillId', k.skill_id, 'level', k.level)) FROM agent_skills k WHERE k.agent_id = s.agent_id), '[]') AS skills
       FROM agent_states s JOIN agents a ON a.user_id = s.agent_id
       WHERE s.state = 'ready' AND a.active

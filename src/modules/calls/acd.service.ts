@@ -30,6 +30,8 @@ export interface AcdOffer {
   readonly queueId: string;
   readonly ringTimeoutSeconds: number;
   readonly offeredAt: Date;
+  /** The agent's phone answers by itself when told: the desktop's answer rings it. */
+  readonly autoAnswer: boolean;
 }
 
 export interface AcdSettings {
@@ -72,6 +74,7 @@ export interface AcdStats {
 
 interface Candidate extends AgentCandidate {
   readonly extension: string;
+  readonly autoAnswer: boolean;
 }
 
 export class AcdService {
@@ -245,7 +248,7 @@ export class AcdService {
     if (!queue) return undefined;
     const offer: AcdOffer = {
       offerId: randomUUID(), callId: entry.callId, agentId: agent.agentId, extension: agent.extension,
-      nodeId: entry.nodeId, channelId: randomUUID(), queueId: entry.queueId, ringTimeoutSeconds: queue.ringTimeoutSeconds, offeredAt: this.deps.clock.now(),
+      nodeId: entry.nodeId, channelId: randomUUID(), queueId: entry.queueId, ringTimeoutSeconds: queue.ringTimeoutSeconds, offeredAt: this.deps.clock.now(), autoAnswer: agent.autoAnswer,
     };
     const claimed = await agentStates.offerInTx(tx, agent.agentId, entry.callId, 'acd', [{
       type: 'call.offered',

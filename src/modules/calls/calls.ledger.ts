@@ -17,7 +17,7 @@ import { ConflictError } from '../../domain/errors.js';
 import type { AgentStatesService } from '../agents/agent-states.service.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
 import type { AcdRepository, EntryRow, OfferRow } from './acd.repository.js';
-import type { CallbackKind, CallbackTaskRow, CallPatch, CallRow, CallsRepository, IvrStep, NewCallRow } from './calls.repository.js';
+import type { CallbackKind, CallbackTaskRow, CallPatch, CallRow, CallsRepository, ConsultInfo, IvrStep, MonitorRow, NewCallRow, TransferRow } from './calls.repository.js';
 
 export interface LedgerSettings {
   /** Callers who gave up after waiting at least this long in a queue get a missed-call task. */
@@ -298,6 +298,7 @@ export class CallLedger {
       }
       if (entry) await this.acd.deleteEntry(tx, callId);
       if (row.state === 'connected') await this.wrapUp(tx, row);
+      await this.calls.closeTransfers(tx, callId, at);
       await this.calls.update(tx, callId, {
         state: 'ended', endedAt: at, disposition: e.disposition, hangupBy: row.hangupBy ?? e.hangupBy, hangupCause: e.cause ?? null, hangupCauseText: e.causeText ?? null,
       });
@@ -346,6 +347,117 @@ export class CallLedger {
     });
     for (const a of res.readyAgents) this.agentStates.announceReady(a);
     return res.row;
+  }
+
+  // --- Call control from the desktop.
+
+  async setHeld(callId: string, held: boolean, by: string): Promise<void> {
+    const at = this.now();
+    await this.db.transaction().execute(async (tx) => {
+      await this.lockExpecting(tx, callId, 'connected');
+      await this.calls.update(tx, callId, { held });
+      await this.calls.appendEvent(tx, callId, held ? 'hold' : 'unhold', at, { by });
+      await this.outbox.append(tx, [{ type: held ? 'call.held' : 'call.unheld', payload: { callId, by, at: at.toISOString() } }]);
+    });
+  }
+
+  /** A consultation starts, changes state (talking, conference) or ends (null). */
+  async setConsult(callId: string, consult: ConsultInfo | null, data: Record<string, unknown>, transfer?: { outcome?: TransferRow['outcome']; answered?: boolean; ended?: boolean; cause?: number | null }): Promise<void> {
+    const at = this.now();
+    await this.db.transaction().execute(async (tx) => {
+      await this.calls.update(tx, callId, { consult });
+      await this.calls.appendEvent(tx, callId, 'consult', at, data);
+      const transferId = (data.transferId as string | undefined) ?? consult?.transferId;
+      if (transfer && transferId) {
+        await this.calls.updateTransfer(tx, transferId, {
+          ...(transfer.outcome ? { outcome: transfer.outcome } : {}), ...(transfer.answered ? { answeredAt: at } : {}),
+          ...(transfer.ended ? { endedAt: at } : {}), ...(transfer.cause !== undefined ? { cause: transfer.cause } : {}),
+        });
+      }
+    });
+  }
+
+  async startConsult(callId: string, consult: ConsultInfo, by: string): Promise<void> {
+    const at = this.now();
+    await this.db.transaction().execute(async (tx) => {
+      await this.lockExpecting(tx, callId, 'connected');
+      await this.calls.insertTransfer(tx, {
+        id: consult.transferId, callId, kind: consult.target.kind, target: consult.target.value, label: consult.target.label ?? null, mode: 'consult',
+        channelId: consult.channelId, requestedBy: by, requestedAt: at, handOff: null,
+      });
+      await this.calls.update(tx, callId, { consult, held: true });
+      await this.calls.appendEvent(tx, callId, 'consult', at, { step: 'dialing', transferId: consult.transferId, target: consult.target, by });
+    });
+  }
+
+  /**
+   * A blind transfer: the agent is released to wrap-up, and the caller goes to a queue (kept at
+   * their original place) or waits while a number is dialled.
+   */
+  async transfer(callId: string, t: { id: string; kind: 'queue' | 'number' | 'agent'; target: string; label: string | null; channelId: string | null; by: string; handOff: Record<string, string> | null },
+    queue?: { queueId: string; priority: number; holdingBridgeId: string }): Promise<CallRow> {
+    const at = this.now();
+    return this.db.transaction().execute(async (tx) => {
+      const existing = await this.acd.lockEntry(tx, callId);
+      const row = await this.lockExpecting(tx, callId, 'connected');
+      const to: CallState = queue ? 'queued' : 'transferring';
+      assertCallMove('connected', to);
+      await this.wrapUp(tx, row);
+      await this.calls.insertTransfer(tx, { id: t.id, callId, kind: t.kind, target: t.target, label: t.label, channelId: t.channelId, handOff: t.handOff, mode: 'blind', requestedBy: t.by, requestedAt: at, ...(queue ? { outcome: 'queued' as const } : {}) });
+      const patch: CallPatch = { state: to, agentChannelId: null, bridgeId: null, held: false, consult: null };
+      if (queue) {
+        if (!existing) await this.acd.insertEntry(tx, { callId, queueId: queue.queueId, nodeId: row.nodeId, priority: queue.priority, enqueuedAt: row.queuedAt ?? at });
+        Object.assign(patch, { queueId: queue.queueId, priority: queue.priority, holdingBridgeId: queue.holdingBridgeId });
+      }
+      await this.calls.update(tx, callId, patch);
+      await this.calls.appendEvent(tx, callId, 'transfer', at, { transferId: t.id, kind: t.kind, target: t.target, label: t.label, by: t.by, fromAgentId: row.agentId });
+      await this.outbox.append(tx, [{ type: 'call.transferred', payload: { callId, transferId: t.id, kind: t.kind, target: t.target, fromAgentId: row.agentId, at: at.toISOString() } }]);
+      return { ...row, ...patch, state: to };
+    });
+  }
+
+  /** The number a blind transfer dialled answered: the caller talks to it now. */
+  async transferAnswered(callId: string, transferId: string, bridgeId: string): Promise<CallRow> {
+    const at = this.now();
+    return this.db.transaction().execute(async (tx) => {
+      const row = await this.lockExpecting(tx, callId, 'transferring');
+      assertCallMove('transferring', 'transferred');
+      await this.calls.updateTransfer(tx, transferId, { answeredAt: at, outcome: 'connected' });
+      await this.calls.update(tx, callId, { state: 'transferred', bridgeId });
+      await this.calls.appendEvent(tx, callId, 'transfer', at, { transferId, step: 'answered' });
+      return { ...row, state: 'transferred', bridgeId };
+    });
+  }
+
+  async transferFailed(callId: string, transferId: string, cause: number | null): Promise<void> {
+    const at = this.now();
+    await this.db.transaction().execute(async (tx) => {
+      await this.calls.updateTransfer(tx, transferId, { endedAt: at, outcome: 'failed', cause });
+      await this.calls.appendEvent(tx, callId, 'transfer', at, { transferId, step: 'failed', cause });
+    });
+  }
+
+  async monitorStarted(m: Omit<MonitorRow, 'endedAt' | 'startedAt'>): Promise<void> {
+    const at = this.now();
+    await this.db.transaction().execute(async (tx) => {
+      await this.calls.insertMonitor(tx, { ...m, startedAt: at });
+      await this.calls.appendEvent(tx, m.callId, 'monitor', at, { step: 'started', monitorId: m.id, mode: m.mode, supervisorId: m.supervisorId });
+    });
+  }
+
+  async monitorEnded(m: Pick<MonitorRow, 'id' | 'callId'>): Promise<void> {
+    const at = this.now();
+    await this.db.transaction().execute(async (tx) => {
+      if (await this.calls.endMonitor(tx, m.id, at)) await this.calls.appendEvent(tx, m.callId, 'monitor', at, { step: 'ended', monitorId: m.id });
+    });
+  }
+
+  async endMonitorsOf(callId: string): Promise<void> {
+    for (const m of await this.calls.monitors(this.db, callId)) if (!m.endedAt) await this.monitorEnded(m);
+  }
+
+  async openTransfer(callId: string): Promise<TransferRow | undefined> {
+    return (await this.calls.transfers(this.db, callId)).filter((t) => t.endedAt === null && t.mode === 'blind').at(-1);
   }
 
   // --- Reads for the session (queue position, recovery).

@@ -18,6 +18,8 @@ import { CallsRepository } from './calls.repository.js';
 import { callsRoutes } from './calls.routes.js';
 import { CallsService } from './calls.service.js';
 import { CallRouter } from './calls.stasis.js';
+import { CALL_COMMAND_CHANNEL, CallControl } from './calls.control.js';
+import { ScreenPops, type DesktopSink } from './calls.screenpop.js';
 import { QueueDirectory } from './queue-directory.js';
 
 export type CallsExports = {
@@ -27,7 +29,11 @@ export type CallsExports = {
   readonly router: CallRouter | undefined;
   readonly acd: AcdService | undefined;
   readonly recordings: AsteriskRecordings | undefined;
+  readonly control: CallControl | undefined;
 };
+
+/** What the desktop module exports (src/modules/desktop), as far as calls use it. */
+type DesktopModuleExports = DesktopSink & { setCallControl(port: { command: CallControl['command']; currentCall: CallControl['currentCall'] }): void };
 
 function required<T>(ctx: ModuleContext, name: string): T {
   const m = ctx.modules.get(name);
@@ -47,14 +53,17 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
   const ledger = new CallLedger(ctx.db, repo, acdRepo, agentStates, ctx.outbox, ctx.clock, { missedCallMinWaitSeconds: settings.missedCallMinWaitSeconds },
     ctx.logger, async (queueId) => (queueId ? (await directory.get(queueId))?.wrapUpSeconds ?? 0 : 0));
 
+  const desktop = ctx.modules.get('desktop')?.exports as DesktopModuleExports | undefined;
   const telephony = ctx.telephony;
+  let control: CallControl | undefined;
+  let commandListener: PgListener | undefined;
   let router: CallRouter | undefined;
   let acd: AcdService | undefined;
-  let recordings: AsteriskRecordings | undefined;
   let listener: PgListener | undefined;
-  if (telephony) {
-    const rec = new AsteriskRecordings(telephony, (name, bytes) => ledger.recordingSize(name, bytes), ctx.logger.child({ component: 'recordings' }));
-    recordings = rec;
+  const recordings = telephony ? new AsteriskRecordings(telephony, (name, bytes) => ledger.recordingSize(name, bytes), ctx.logger.child({ component: 'recordings' })) : undefined;
+  const calls = new CallsService(ctx.db, repo, acdRepo, ledger, directory, recordings, () => ctx.clock.now(), (callId) => acd?.kickEntry(callId));
+  if (telephony && recordings) {
+    const rec = recordings;
     const insights = new CallInsights(ctx.db, repo, acdRepo, () => ctx.clock.now());
     const acdService: AcdService = new AcdService({
       db: ctx.db, repo: acdRepo, agentStates, queues: directory, outbox: ctx.outbox, clock: ctx.clock, logger: ctx.logger.child({ component: 'acd' }),
@@ -67,10 +76,12 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
       },
     });
     acd = acdService;
+    const screenPops = new ScreenPops(ctx.db, repo, directory, desktop, undefined, (callId) => callRouter.get(callId), ctx.logger.child({ component: 'screen-pop' }));
     const callRouter: CallRouter = new CallRouter({
       telephony, db: ctx.db, calls: repo, ledger, logger: ctx.logger.child({ component: 'calls' }),
       session: {
-        telephony, ledger, acd: acdService, queues: directory, ivr, progress,
+        telephony, ledger, acd: acdService, queues: directory, ivr, progress, desktop: screenPops,
+        extensionOf: (userId) => repo.extensionOf(ctx.db, userId),
         opening: { isOpen: async (id) => (await queues.openingStatus(id)).open },
         lookupCaller: (row) => insights.lookupCaller(row),
         queueStats: (q) => insights.queueStats(q),
@@ -83,6 +94,13 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
       },
     });
     router = callRouter;
+    control = new CallControl({
+      db: ctx.db, calls: repo, service: calls, agentStates, session: (id) => callRouter.get(id), instanceId: ctx.instanceId,
+      notify: (payload) => acdRepo.notify(ctx.db, CALL_COMMAND_CHANNEL, payload), currentCallView: (agentId) => screenPops.currentCallView(agentId),
+      logger: ctx.logger.child({ component: 'call-control' }),
+    });
+    const callControl = control;
+    commandListener = new PgListener(ctx.databaseUrl, CALL_COMMAND_CHANNEL, (payload) => callControl.onNotification(payload), ctx.logger.child({ component: 'call-command-listener' }));
     agentStates.onReady((agentId) => acdService.kickAgent(agentId));
     // Agents made ready on another instance: that instance's ACD offers them too, and ours may
     // hold the better caller.
@@ -97,8 +115,11 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
     }, ctx.logger.child({ component: 'acd-listener' }));
   }
 
-  const calls = new CallsService(ctx.db, repo, acdRepo, ledger, directory, recordings, () => ctx.clock.now(), (callId) => acd?.kickEntry(callId));
-  const exports: CallsExports = { calls, ledger, router, acd, recordings };
+  if (control) {
+    const port = control;
+    desktop?.setCallControl({ command: (p, c) => port.command(p, c), currentCall: (agentId) => port.currentCall(agentId) });
+  }
+  const exports: CallsExports = { calls, ledger, router, acd, recordings, control };
   return {
     name: 'calls',
     routes: (app) => callsRoutes(app, { calls }),
@@ -106,12 +127,15 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
       if (!router || !acd) return;
       router.start();
       await listener?.start();
+      await commandListener?.start();
       acd.start();
     },
     stop: async () => {
       await router?.stop();
       await acd?.stop();
       await listener?.stop();
+      await commandListener?.stop();
+      control?.close();
     },
     healthChecks: [{
       name: 'calls', required: false,

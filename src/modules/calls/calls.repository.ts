@@ -46,7 +46,44 @@ export interface CallRow {
   hangupCause: number | null;
   hangupCauseText: string | null;
   surveyResult: SurveyResult | null;
+  held: boolean;
+  consult: ConsultInfo | null;
   version: number;
+}
+
+export interface ConsultInfo {
+  channelId: string;
+  state: 'dialing' | 'talking' | 'conference';
+  transferId: string;
+  target: { kind: 'agent' | 'number'; value: string; label?: string | undefined };
+}
+
+export interface TransferRow {
+  id: string;
+  callId: string;
+  kind: 'queue' | 'number' | 'agent';
+  target: string;
+  label: string | null;
+  mode: 'blind' | 'consult';
+  channelId: string | null;
+  requestedBy: string | null;
+  requestedAt: Date;
+  answeredAt: Date | null;
+  endedAt: Date | null;
+  outcome: 'queued' | 'connected' | 'failed' | 'cancelled' | 'conferenced' | 'completed' | null;
+  cause: number | null;
+  handOff: Record<string, string> | null;
+}
+
+export interface MonitorRow {
+  id: string;
+  callId: string;
+  supervisorId: string;
+  mode: 'monitor' | 'whisper' | 'barge';
+  snoopChannelId: string | null;
+  supervisorChannelId: string;
+  startedAt: Date;
+  endedAt: Date | null;
 }
 
 export type NewCallRow = Pick<CallRow, 'id' | 'nodeId' | 'channelId' | 'direction' | 'callerNumber' | 'callerName' | 'dialedNumber' | 'language' | 'transfer' | 'arrivedAt'>;
@@ -122,8 +159,9 @@ export interface CallListFilter {
 const CALL_COLUMNS = [
   'id', 'nodeId', 'channelId', 'centreId', 'direction', 'callerNumber', 'callerName', 'dialedNumber', 'language', 'state', 'flags', 'priority',
   'queueId', 'agentId', 'agentChannelId', 'holdingBridgeId', 'bridgeId', 'transfer', 'ivrPath', 'arrivedAt', 'answeredAt', 'queuedAt',
-  'connectedAt', 'endedAt', 'disposition', 'hangupBy', 'hangupCause', 'hangupCauseText', 'surveyResult', 'version',
+  'connectedAt', 'endedAt', 'disposition', 'hangupBy', 'hangupCause', 'hangupCauseText', 'surveyResult', 'held', 'consult', 'version',
 ] as const;
+const TRANSFER_COLUMNS = ['id', 'callId', 'kind', 'target', 'label', 'mode', 'channelId', 'requestedBy', 'requestedAt', 'answeredAt', 'endedAt', 'outcome', 'cause', 'handOff'] as const;
 const RECORDING_COLUMNS = ['name', 'callId', 'nodeId', 'format', 'startedAt', 'endedAt', 'durationSeconds', 'sizeBytes', 'state'] as const;
 const TASK_COLUMNS = [
   'id', 'kind', 'callId', 'lastCallId', 'phone', 'queueId', 'priority', 'enqueuedAt', 'waitedSeconds', 'recordingName', 'day', 'attempts', 'status', 'createdAt', 'updatedAt',
@@ -175,11 +213,12 @@ export class CallsRepository {
   }
 
   async update(db: Executor, id: string, patch: CallPatch): Promise<void> {
-    const { transfer, ivrPath, ...rest } = patch;
+    const { transfer, ivrPath, consult, ...rest } = patch;
     await db.updateTable('calls').set({
       ...rest,
       ...(transfer !== undefined ? { transfer: transfer ? JSON.stringify(transfer) : null } : {}),
       ...(ivrPath !== undefined ? { ivrPath: JSON.stringify(ivrPath) } : {}),
+      ...(consult !== undefined ? { consult: consult ? JSON.stringify(consult) : null } : {}),
       version: sql<number>`version + 1`,
       updatedAt: sql<Date>`now()`,
     }).where('id', '=', id).execute();
@@ -250,6 +289,57 @@ export class CallsRepository {
     return r ? toRecording(r) : undefined;
   }
 
+  // --- Transfers and monitoring.
+
+  async insertTransfer(db: Executor, t: Pick<TransferRow, 'id' | 'callId' | 'kind' | 'target' | 'label' | 'mode' | 'channelId' | 'requestedBy' | 'requestedAt' | 'handOff'> & { outcome?: TransferRow['outcome'] }): Promise<void> {
+    await db.insertInto('callTransfers').values({ ...t, handOff: t.handOff ? JSON.stringify(t.handOff) : null, outcome: t.outcome ?? null }).execute();
+  }
+
+  async updateTransfer(db: Executor, id: string, patch: Partial<Pick<TransferRow, 'answeredAt' | 'endedAt' | 'outcome' | 'cause'>>): Promise<void> {
+    await db.updateTable('callTransfers').set(patch).where('id', '=', id).execute();
+  }
+
+  /** Closes every open transfer of the call (the call ended). */
+  async closeTransfers(db: Executor, callId: string, at: Date): Promise<void> {
+    await db.updateTable('callTransfers').set((eb) => ({ endedAt: at, outcome: eb.fn.coalesce('outcome', sql<string>`'completed'`) })).where('callId', '=', callId).where('endedAt', 'is', null).execute();
+  }
+
+  async transfers(db: Executor, callId: string): Promise<TransferRow[]> {
+    return (await db.selectFrom('callTransfers').select(TRANSFER_COLUMNS).where('callId', '=', callId).orderBy('requestedAt').execute()) as TransferRow[];
+  }
+
+  async insertMonitor(db: Executor, m: Omit<MonitorRow, 'endedAt'>): Promise<void> {
+    await db.insertInto('callMonitors').values(m).execute();
+  }
+
+  async endMonitor(db: Executor, id: string, at: Date): Promise<boolean> {
+    const r = await db.updateTable('callMonitors').set({ endedAt: at }).where('id', '=', id).where('endedAt', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  async liveMonitorOf(db: Executor, supervisorId: string): Promise<MonitorRow | undefined> {
+    return (await db.selectFrom('callMonitors').selectAll().where('supervisorId', '=', supervisorId).where('endedAt', 'is', null).executeTakeFirst()) as MonitorRow | undefined;
+  }
+
+  async monitors(db: Executor, callId: string): Promise<MonitorRow[]> {
+    return (await db.selectFrom('callMonitors').selectAll().where('callId', '=', callId).orderBy('startedAt').execute()) as MonitorRow[];
+  }
+
+  /** The call an agent is busy with (offer ringing, connected), if any. */
+  async currentOfAgent(db: Executor, agentId: string): Promise<CallRow | undefined> {
+    const r = await db.selectFrom('calls').select(CALL_COLUMNS).where('agentId', '=', agentId).where('state', 'in', ['offering', 'connected']).orderBy('arrivedAt', 'desc').executeTakeFirst();
+    return r ? toCall(r) : undefined;
+  }
+
+  /** The phone extension of a user who takes calls (agents, supervisors with an agent profile). */
+  async extensionOf(db: Executor, userId: string): Promise<string | undefined> {
+    return (await db.selectFrom('agents').select('extension').where('userId', '=', userId).where('active', '=', true).executeTakeFirst())?.extension;
+  }
+
+  async instanceOfNode(db: Executor, nodeId: string): Promise<string | undefined> {
+    return (await db.selectFrom('telephonyNodes').select('instanceId').where('nodeId', '=', nodeId).executeTakeFirst())?.instanceId;
+  }
+
   // --- Tickets bound to calls.
 
   async bindTicket(db: Executor, callId: string, ticketId: string, boundBy: string): Promise<boolean> {
@@ -281,6 +371,16 @@ export class CallsRepository {
       .where('t.status', 'in', ['accepted', 'dispatched', 'returned', 'in_progress', 'replied'])
       .executeTakeFirstOrThrow();
     return Number(row.n);
+  }
+
+  /** The citizen's latest tickets (for the screen-pop) and whether they asked for confidentiality (保密). */
+  async callerTickets(db: Executor, phone: string, limit: number): Promise<{ confidential: boolean; tickets: { id: string; number: string; title: string; status: string; type: string; createdAt: Date }[] }> {
+    const citizen = await db.selectFrom('citizens').select(['id', 'confidential']).where('phone', '=', phone).executeTakeFirst();
+    if (!citizen) return { confidential: false, tickets: [] };
+    const tickets = await db.selectFrom('ticketCallers as tc').innerJoin('tickets as t', 't.id', 'tc.ticketId')
+      .select(['t.id', 't.number', 't.title', 't.status', 't.type', 't.createdAt'])
+      .where('tc.citizenId', '=', citizen.id).orderBy('t.createdAt', 'desc').limit(limit).execute();
+    return { confidential: citizen.confidential, tickets };
   }
 
   /** Mean seconds from connect to end of the queue's recent answered calls. */

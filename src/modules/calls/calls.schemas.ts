@@ -63,6 +63,11 @@ export const CallDetailSchema = Type.Intersect([CallSchema, Type.Object({
   })),
   ticketIds: Type.Array(Uuid),
   callbacks: Type.Array(CallbackTaskSchema),
+  transfers: Type.Array(Type.Object({
+    id: Uuid, kind: Type.String(), target: Type.String(), label: Nullable(Type.String()), mode: Type.String(), requestedBy: Nullable(Uuid),
+    requestedAt: Iso, answeredAt: Nullable(Iso), endedAt: Nullable(Iso), outcome: Nullable(Type.String()), cause: Nullable(Type.Integer()),
+  })),
+  monitors: Type.Array(Type.Object({ id: Uuid, supervisorId: Uuid, mode: Type.String(), startedAt: Iso, endedAt: Nullable(Iso) })),
 })]);
 
 export const ListCallsQuery = Type.Object({

@@ -63,6 +63,8 @@ export interface CallDetail extends CallView {
   recordings: { name: string; format: string; startedAt: string; endedAt: string | null; durationSeconds: number | null; sizeBytes: number | null; state: string }[];
   ticketIds: string[];
   callbacks: CallbackTaskView[];
+  transfers: { id: string; kind: string; target: string; label: string | null; mode: string; requestedBy: string | null; requestedAt: string; answeredAt: string | null; endedAt: string | null; outcome: string | null; cause: number | null }[];
+  monitors: { id: string; supervisorId: string; mode: string; startedAt: string; endedAt: string | null }[];
 }
 
 export interface CallbackTaskView {
@@ -126,8 +128,9 @@ export class CallsService {
 
   async get(actor: Principal, id: string): Promise<CallDetail> {
     const row = await this.readable(actor, id);
-    const [events, offers, recordings, ticketIds, tasks] = await Promise.all([
+    const [events, offers, recordings, ticketIds, tasks, transfers, monitors] = await Promise.all([
       this.repo.events(this.db, id), this.acdRepo.offersOfCall(this.db, id), this.repo.recordings(this.db, id), this.repo.ticketIds(this.db, id), this.repo.tasksOfCall(this.db, id),
+      this.repo.transfers(this.db, id), this.repo.monitors(this.db, id),
     ]);
     const full = FULL_NUMBERS.includes(actor.role);
     return {
@@ -137,6 +140,11 @@ export class CallsService {
       recordings: recordings.map(recordingView),
       ticketIds,
       callbacks: tasks.map((t) => taskView(t, full)),
+      transfers: transfers.map((t) => ({
+        id: t.id, kind: t.kind, target: full || t.kind !== 'number' ? t.target : maskPhone(t.target), label: t.label, mode: t.mode, requestedBy: t.requestedBy,
+        requestedAt: t.requestedAt.toISOString(), answeredAt: iso(t.answeredAt), endedAt: iso(t.endedAt), outcome: t.outcome, cause: t.cause,
+      })),
+      monitors: monitors.map((m) => ({ id: m.id, supervisorId: m.supervisorId, mode: m.mode, startedAt: m.startedAt.toISOString(), endedAt: iso(m.endedAt) })),
     };
   }
 

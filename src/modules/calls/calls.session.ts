@@ -5,22 +5,26 @@
  * beside it (they only wait on the channel's media). Every state change goes through the
  * ledger — stored first — then to Asterisk.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AriNode, NodeEvent, TelephonyPort } from '../../adapters/ari/index.js';
 import { isAriConflict, isAriNotFound } from '../../adapters/ari/index.js';
 import { priorityOf, type CallerFlag } from '../../domain/acd/index.js';
 import { announcementMedia, expectedWaitSeconds, surveyResultOf } from '../../domain/calls/announcements.js';
+import { assertCommand, type CallCommand, type ControlTarget, type ControlView } from '../../domain/calls/control.js';
+import { checkDialable } from '../../domain/calls/dialing.js';
 import { OFFER_GRACE_SECONDS } from '../../domain/calls/offers.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
 import { abandonDisposition, type CallDisposition, type CallState, type HangupParty } from '../../domain/calls/states.js';
 import type { IvrMenu } from '../../domain/ivr/menu.js';
 import { promptMediaUri } from '../../domain/ivr/prompts.js';
-import { agentEndpoint, STASIS_ARGS } from '../../domain/telephony/asterisk-contract.js';
+import { agentEndpoint, outboundEndpoint, STASIS_ARGS } from '../../domain/telephony/asterisk-contract.js';
 import type { PublicQueue } from '../queues/queues.service.js';
 import type { AcdOffer, AcdService } from './acd.service.js';
 import { CallGoneError, ChannelMedia } from './calls.media.js';
 import { runMenu, type ProgressPort } from './calls.ivr-flow.js';
 import { StaleCallStateError, type CallLedger } from './calls.ledger.js';
-import type { CallRow } from './calls.repository.js';
+import type { CallRow, ConsultInfo } from './calls.repository.js';
 import type { QueueDirectory } from './queue-directory.js';
 import type { Timers } from '../../domain/timers.js';
 
@@ -74,6 +78,31 @@ export interface SessionDeps {
   readonly timers: Timers;
   readonly settings: CallFlowSettings;
   readonly registry: SessionRegistry;
+  /** Messages to an agent's desktops (screen-pop, call events); absent without a desktop module. */
+  readonly desktop?: DesktopPort | undefined;
+  /** The supervisor's phone extension (monitor / whisper / barge call them). */
+  readonly extensionOf?: ((userId: string) => Promise<string | undefined>) | undefined;
+}
+
+export interface DesktopPort {
+  /** The screen-pop of an offer, built from the call's row and the caller's history. */
+  offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void;
+  send(agentId: string, type: string, payload: Record<string, unknown>): void;
+}
+
+/** Who gives a desktop command. */
+export interface CommandActor {
+  readonly id: string;
+  readonly role: string;
+}
+
+interface MonitorLeg {
+  readonly id: string;
+  readonly supervisorId: string;
+  readonly mode: 'monitor' | 'whisper' | 'barge';
+  readonly supervisorChannelId: string;
+  readonly snoopChannelId: string | undefined;
+  readonly bridgeId: string | undefined;
 }
 
 interface OpenOffer {
@@ -106,6 +135,10 @@ export class CallSession {
   private selfServed = false;
   private ended = false;
   private recordingSegment = 0;
+  /** An auto-answer phone's offer, waiting for the agent's answer on the desktop. */
+  private awaitingAnswer: AcdOffer | undefined;
+  private transferLeg: { transferId: string; channelId: string; queueId: string | null } | undefined;
+  private readonly monitorLegs = new Map<string, MonitorLeg>();
   /** Resolves when the session has ended and let go of everything. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -146,6 +179,27 @@ export class CallSession {
     });
     this.chain = next;
     return next;
+  }
+
+  /** Like `run`, for a command whose caller waits for the result or the refusal. */
+  runForResult<T>(fn: () => Promise<T>): Promise<T> {
+    let out!: { ok: true; value: T } | { ok: false; err: unknown };
+    const next = this.chain.then(async () => {
+      if (this.ended) {
+        out = { ok: false, err: new ConflictError('The call has ended', 'call_ended') };
+        return;
+      }
+      try {
+        out = { ok: true, value: await fn() };
+      } catch (err) {
+        out = { ok: false, err };
+      }
+    });
+    this.chain = next;
+    return next.then(() => {
+      if (out.ok) return out.value;
+      throw out.err;
+    });
   }
 
   handle(e: NodeEvent): void {
@@ -359,12 +413,36 @@ export class CallSession {
     const offer: OpenOffer = { offerId: o.offerId, agentId: o.agentId, extension: o.extension, channelId: o.channelId, ringTimer: undefined };
     this.offer = offer;
     this.deps.registry.bind(this.nodeId, o.channelId, this);
+    const waitSeconds = this.row.queuedAt ? Math.round((this.deps.ledger.now().getTime() - this.row.queuedAt.getTime()) / 1000) : null;
+    this.deps.desktop?.offered(this.row, o, { awaitingAnswer: o.autoAnswer, waitSeconds });
+    if (o.autoAnswer) {
+      // The desktop shows the call; the phone is called (and answers by itself) when the agent accepts.
+      this.awaitingAnswer = o;
+      offer.ringTimer = this.deps.timers.setTimeout(() => void this.run(async () => {
+        if (this.awaitingAnswer?.offerId !== o.offerId) return;
+        this.awaitingAnswer = undefined;
+        await this.offerEnded(o.offerId, { outcome: 'no_answer' });
+      }), o.ringTimeoutSeconds * 1000);
+      return;
+    }
+    await this.ring(o, false);
+  }
+
+  /** Calls the agent's phone for the offer (auto-answer: told to answer by itself). */
+  private async ring(o: AcdOffer, autoAnswer: boolean): Promise<void> {
+    const offer = this.offer;
+    if (!offer || offer.offerId !== o.offerId) return;
+    this.deps.timers.clearTimeout(offer.ringTimer);
     offer.ringTimer = this.deps.timers.setTimeout(() => void this.run(() => this.ringTimeout(o.offerId)), (o.ringTimeoutSeconds + OFFER_GRACE_SECONDS) * 1000);
     try {
       await this.node().channels.originate({
         endpoint: agentEndpoint(o.extension), app: this.deps.telephony.app, appArgs: `${STASIS_ARGS.agent},${this.id}`,
         callerId: this.presentedCallerId(), timeout: o.ringTimeoutSeconds, channelId: o.channelId,
-        variables: { HOTLINE_CALL_ID: this.id, HOTLINE_OFFER_ID: o.offerId },
+        variables: {
+          HOTLINE_CALL_ID: this.id, HOTLINE_OFFER_ID: o.offerId,
+          // The usual SIP auto-answer hints (Call-Info answer-after, Alert-Info), sent as headers of the INVITE.
+          ...(autoAnswer ? { 'PJSIP_HEADER(add,Call-Info)': '<sip:hotline>;answer-after=0', 'PJSIP_HEADER(add,Alert-Info)': 'info=alert-autoanswer' } : {}),
+        },
       });
     } catch (err) {
       this.log.warn({ err, extension: o.extension }, 'originate to the agent failed');
@@ -395,6 +473,8 @@ export class CallSession {
     const offer = this.offer;
     if (offer?.offerId !== offerId) return;
     this.clearOffer();
+    this.awaitingAnswer = undefined;
+    this.deps.desktop?.send(offer.agentId, 'call.offer_withdrawn', { callId: this.id, offerId, reason: o.outcome ?? 'not_answered', cause: o.cause ?? null });
     const res = await this.deps.ledger.offerFailed(this.id, offerId, o);
     if (res?.callState === 'queued') {
       this.row = { ...this.row, state: 'queued', agentId: null, agentChannelId: null };
@@ -420,7 +500,8 @@ export class CallSession {
       return;
     }
     const bridgeId = `call-${this.id}`;
-    const recordingName = `call-${this.id}-${++this.recordingSegment}`;
+    // One recording per conversation: a call transferred to a queue may be answered again.
+    const recordingName = `call-${this.id}-${++this.recordingSegment}-${offer.offerId.slice(0, 8)}`;
     try {
       this.row = await this.deps.ledger.connect(this.id, offer.offerId, { bridgeId, recordingName, recordingFormat: this.deps.settings.recordingFormat });
     } catch (err) {
@@ -440,6 +521,7 @@ export class CallSession {
     this.clearQueueTimers();
     this.recordingName = recordingName;
     await this.bridgeParties(bridgeId, channelId, recordingName);
+    this.deps.desktop?.send(offer.agentId, 'call.connected', { callId: this.id, bridgeId, recording: recordingName });
   }
 
   /** Caller out of the holding bridge, both into a recorded mixing bridge. */
@@ -467,8 +549,16 @@ export class CallSession {
   /** The agent hung up first: the caller hears the survey. */
   private async agentLeft(): Promise<void> {
     if (this.row.state !== 'connected') return;
+    const agentId = this.row.agentId;
+    const consult = this.row.consult;
     this.row = await this.deps.ledger.toSurvey(this.id);
+    // The agent's consultation and the supervisors listening in end with the agent.
+    if (consult) await this.endConsult(consult, 'completed');
+    await this.stopMonitors();
     if (this.row.bridgeId) await this.destroyBridge(this.row.bridgeId);
+    if (this.row.held && this.row.holdingBridgeId) await this.destroyBridge(this.row.holdingBridgeId);
+    this.row = { ...this.row, held: false, consult: null };
+    if (agentId) this.deps.desktop?.send(agentId, 'call.ended', { callId: this.id, by: 'agent', next: 'survey' });
     void this.surveyFlow();
   }
 
@@ -540,12 +630,331 @@ export class CallSession {
     await this.hangupCaller(kind === 'requested' ? 'callback_requested' : 'overflow_callback', [uri('callback-registered')]);
   }
 
+  // --- Call control from the desktop (DESIGN.md step 6).
+
+  /** What the desktop may do with this call now. */
+  controlView(): ControlView {
+    const consult = this.row.consult;
+    return { call: this.row.state, held: this.row.held, consult: consult ? consult.state : 'none', awaitingAnswer: this.awaitingAnswer !== undefined };
+  }
+
+  /** Runs a desktop command of the agent on this call, after the call's pending events. */
+  command(cmd: { type: string; target?: ControlTarget; [k: string]: unknown }, actor: CommandActor): Promise<Record<string, unknown>> {
+    return this.runForResult(async () => {
+      if (actor.id !== (this.offer?.agentId ?? this.row.agentId)) throw new ConflictError('This is not your call', 'not_your_call');
+      const command = assertCommand(this.controlView(), cmd.type);
+      const result = await this.execute(command, cmd, actor);
+      return { callId: this.id, command, ...result, control: this.controlView() };
+    });
+  }
+
+  private async execute(command: CallCommand, cmd: { target?: ControlTarget }, actor: CommandActor): Promise<Record<string, unknown>> {
+    const node = this.node();
+    switch (command) {
+      case 'answer': {
+        const o = this.awaitingAnswer!;
+        this.awaitingAnswer = undefined;
+        await this.ring(o, true);
+        return {};
+      }
+      case 'hold': {
+        await this.deps.ledger.setHeld(this.id, true, actor.id);
+        this.row = { ...this.row, held: true };
+        this.media.playAndForget([uri('hold')]);
+        await this.ensureHolding(this.row.holdingBridgeId ?? `hold-${this.id}`);
+        this.deps.desktop?.send(actor.id, 'call.held', { callId: this.id });
+        return {};
+      }
+      case 'unhold': {
+        await this.deps.ledger.setHeld(this.id, false, actor.id);
+        await this.rejoinCaller();
+        this.deps.desktop?.send(actor.id, 'call.unheld', { callId: this.id });
+        return {};
+      }
+      case 'hangup': {
+        if (this.row.state === 'offering' && this.offer) {
+          // Declining an offer shown on the desktop: as if the phone had not been answered.
+          await this.offerEnded(this.offer.offerId, { outcome: 'no_answer' });
+          return {};
+        }
+        if (this.row.agentChannelId) await this.ignoreGone(node.channels.hangup(this.row.agentChannelId));
+        return {};
+      }
+      case 'transfer':
+        return this.blindTransfer(requireTarget(cmd.target), actor);
+      case 'consult':
+        return this.startConsult(requireTarget(cmd.target), actor);
+      case 'conference': {
+        const consult = this.row.consult!;
+        await this.rejoinCaller();
+        await this.setConsult({ ...consult, state: 'conference' }, { step: 'conference', transferId: consult.transferId, by: actor.id }, { outcome: 'conferenced' });
+        await this.deps.ledger.setHeld(this.id, false, actor.id);
+        this.deps.desktop?.send(actor.id, 'call.conference', { callId: this.id, target: consult.target });
+        return {};
+      }
+      case 'cancel_consult': {
+        await this.endConsult(this.row.consult!, 'cancelled');
+        if (this.row.held) {
+          await this.deps.ledger.setHeld(this.id, false, actor.id);
+          await this.rejoinCaller();
+        }
+        return {};
+      }
+    }
+  }
+
+  /** The caller back from the holding bridge into the conversation. */
+  private async rejoinCaller(): Promise<void> {
+    const bridgeId = this.row.bridgeId ?? `call-${this.id}`;
+    await this.node().bridges.addChannel(bridgeId, this.callerChannelId);
+    if (this.row.holdingBridgeId) await this.destroyBridge(this.row.holdingBridgeId);
+    this.row = { ...this.row, held: false };
+  }
+
+  /** Blind transfer: the agent is released at once; the caller goes to a queue or to a number. */
+  private async blindTransfer(target: ControlTarget, actor: CommandActor): Promise<Record<string, unknown>> {
+    const node = this.node();
+    const transferId = randomUUID();
+    const agentChannelId = this.row.agentChannelId;
+    const mixing = this.row.bridgeId;
+    if (target.kind === 'queue') {
+      const queue = await this.deps.queues.get(target.queueId);
+      if (!queue?.active) throw new NotFoundError('Queue', target.queueId, 'queue_not_found');
+      const priority = priorityOf((this.caller?.routingFlags ?? this.row.flags) as CallerFlag[], queue.priorityRules);
+      const holdingBridgeId = this.row.holdingBridgeId ?? `hold-${this.id}`;
+      this.row = await this.deps.ledger.transfer(this.id, { id: transferId, kind: 'queue', target: queue.id, label: queue.name, channelId: null, by: actor.id, handOff: null }, { queueId: queue.id, priority, holdingBridgeId });
+      this.queue = queue;
+      await this.releaseAgentLeg(agentChannelId, mixing);
+      await this.ensureHolding(holdingBridgeId);
+      this.media.playAndForget([uri('connecting-agent')]);
+      this.armQueueTimers(queue, this.deps.ledger.now());
+      this.deps.acd.kickEntry(this.id);
+      this.deps.desktop?.send(actor.id, 'call.transferred', { callId: this.id, transferId, target });
+      return { transferId };
+    }
+    const number = target.kind === 'agent' ? undefined : checkDialable(target.number);
+    const endpoint = target.kind === 'agent' ? agentEndpoint(target.extension) : outboundEndpoint(number!);
+    const channelId = randomUUID();
+    const handOff = { CASE_ID: this.id, CASE_TYPE: '12345', ORIGIN_CENTRE: this.row.centreId };
+    this.row = await this.deps.ledger.transfer(this.id, {
+      id: transferId, kind: target.kind, target: number ?? (target as { extension: string }).extension, label: target.kind === 'number' ? target.label ?? null : null, channelId, by: actor.id, handOff,
+    });
+    this.transferLeg = { transferId, channelId, queueId: this.row.queueId };
+    this.deps.registry.bind(this.nodeId, channelId, this);
+    await this.releaseAgentLeg(agentChannelId, mixing);
+    await this.ensureHolding(this.row.holdingBridgeId ?? `hold-${this.id}`);
+    this.media.playAndForget([uri(transferPrompt(number))]);
+    try {
+      await node.channels.originate({
+        endpoint, app: this.deps.telephony.app, appArgs: `${STASIS_ARGS.outbound},${this.id}`, callerId: this.presentedCallerId(), timeout: 45, channelId,
+        variables: target.kind === 'agent' ? { HOTLINE_CALL_ID: this.id } : handOff,
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'transfer originate failed');
+      await this.transferFailed(null);
+    }
+    this.deps.desktop?.send(actor.id, 'call.transferred', { callId: this.id, transferId, target });
+    return { transferId };
+  }
+
+  /** The agent's leg and its bridge go; the agent is already in wrap-up. */
+  private async releaseAgentLeg(agentChannelId: string | null, mixing: string | null): Promise<void> {
+    if (agentChannelId) {
+      this.deps.registry.unbind(this.nodeId, agentChannelId);
+      await this.ignoreGone(this.node().channels.hangup(agentChannelId));
+    }
+    await this.stopMonitors();
+    if (mixing) await this.destroyBridge(mixing);
+  }
+
+  private async onTransferEvent(e: NodeEvent, leg: { transferId: string; channelId: string }): Promise<void> {
+    if (e.type === 'StasisStart' && this.row.state === 'transferring') {
+      const bridgeId = `call-${this.id}`;
+      this.row = await this.deps.ledger.transferAnswered(this.id, leg.transferId, bridgeId);
+      const name = `call-${this.id}-x${leg.transferId.slice(0, 8)}`;
+      await this.deps.ledger.recordingStarted(this.id, this.nodeId, name, this.deps.settings.recordingFormat);
+      await this.bridgeParties(bridgeId, leg.channelId, name);
+      return;
+    }
+    if (e.type === 'ChannelDestroyed' || e.type === 'StasisEnd') {
+      this.deps.registry.unbind(this.nodeId, leg.channelId);
+      if (this.row.state === 'transferring') {
+        await this.transferFailed(e.type === 'ChannelDestroyed' ? e.cause : null);
+        return;
+      }
+      this.transferLeg = undefined;
+      if (this.row.state === 'transferred') {
+        // The party the caller was transferred to hung up: the call is over.
+        await this.hangupCaller('answered', [uri('goodbye')]);
+      }
+    }
+  }
+
+  /** The number did not answer: the caller hears so and goes back to the queue, first in line. */
+  private async transferFailed(cause: number | null): Promise<void> {
+    const leg = this.transferLeg;
+    if (leg) {
+      this.deps.registry.unbind(this.nodeId, leg.channelId);
+      this.transferLeg = undefined;
+    }
+    const transferId = leg?.transferId;
+    if (transferId) await this.deps.ledger.transferFailed(this.id, transferId, cause);
+    this.media.playAndForget([uri('transfer-failed')]);
+    const menu = await this.deps.ivr.currentMenu();
+    const queue = (this.row.queueId ? await this.deps.queues.get(this.row.queueId) : undefined) ?? (await this.deps.queues.byCodeActive(menu?.menu.defaultQueue ?? this.deps.settings.fallbackQueueCode));
+    if (!queue) {
+      await this.hangupCaller('failed', [uri('service-unavailable')]);
+      return;
+    }
+    await this.enqueue(queue, 'transferring', this.row.queuedAt ?? this.deps.ledger.now(), { reason: 'transfer_failed', transferId });
+  }
+
+  /** Consultation (咨询): the caller holds while the agent talks to an expert seat or a department. */
+  private async startConsult(target: ControlTarget, actor: CommandActor): Promise<Record<string, unknown>> {
+    if (target.kind === 'queue') throw new ValidationError('A consultation calls an agent extension or a number, not a queue', { field: 'target' }, 'invalid_consult_target');
+    const number = target.kind === 'number' ? checkDialable(target.number) : undefined;
+    const endpoint = target.kind === 'agent' ? agentEndpoint(target.extension) : outboundEndpoint(number!);
+    const consult: ConsultInfo = {
+      channelId: randomUUID(), state: 'dialing', transferId: randomUUID(),
+      target: { kind: target.kind, value: number ?? (target as { extension: string }).extension, ...(target.kind === 'number' && target.label ? { label: target.label } : {}) },
+    };
+    await this.deps.ledger.startConsult(this.id, consult, actor.id);
+    this.row = { ...this.row, consult, held: true };
+    this.media.playAndForget([uri('hold')]);
+    await this.ensureHolding(this.row.holdingBridgeId ?? `hold-${this.id}`);
+    this.deps.registry.bind(this.nodeId, consult.channelId, this);
+    try {
+      await this.node().channels.originate({
+        endpoint, app: this.deps.telephony.app, appArgs: `consult,${this.id}`, timeout: 45, channelId: consult.channelId,
+        callerId: '"12345" <12345>', variables: { HOTLINE_CALL_ID: this.id },
+      });
+    } catch (err) {
+      this.log.warn({ err }, 'consult originate failed');
+      await this.endConsult(consult, 'failed');
+      throw new ConflictError('The consultation could not be dialled', 'consult_failed');
+    }
+    this.deps.desktop?.send(actor.id, 'call.consult', { callId: this.id, state: 'dialing', target: consult.target });
+    return { transferId: consult.transferId };
+  }
+
+  private async onConsultEvent(e: NodeEvent, consult: ConsultInfo): Promise<void> {
+    if (e.type === 'StasisStart' && consult.state === 'dialing') {
+      await this.node().bridges.addChannel(this.row.bridgeId ?? `call-${this.id}`, consult.channelId);
+      await this.setConsult({ ...consult, state: 'talking' }, { step: 'talking', transferId: consult.transferId }, { answered: true });
+      if (this.row.agentId) this.deps.desktop?.send(this.row.agentId, 'call.consult', { callId: this.id, state: 'talking', target: consult.target });
+      return;
+    }
+    if (e.type === 'ChannelDestroyed' || e.type === 'StasisEnd') {
+      const cause = e.type === 'ChannelDestroyed' ? e.cause : null;
+      this.deps.registry.unbind(this.nodeId, consult.channelId);
+      await this.setConsult(null, { step: consult.state === 'dialing' ? 'failed' : 'ended', transferId: consult.transferId, cause }, { outcome: consult.state === 'dialing' ? 'failed' : consult.state === 'conference' ? 'conferenced' : 'completed', ended: true, cause });
+      // The caller stays on hold after a failed or ended consultation: the agent decides what next.
+      if (this.row.agentId) this.deps.desktop?.send(this.row.agentId, 'call.consult', { callId: this.id, state: consult.state === 'dialing' ? 'failed' : 'ended', target: consult.target, cause });
+    }
+  }
+
+  private async endConsult(consult: ConsultInfo, outcome: 'cancelled' | 'completed' | 'failed'): Promise<void> {
+    this.deps.registry.unbind(this.nodeId, consult.channelId);
+    await this.setConsult(null, { step: outcome, transferId: consult.transferId }, { outcome, ended: true });
+    await this.ignoreGone(this.node().channels.hangup(consult.channelId));
+  }
+
+  private async setConsult(consult: ConsultInfo | null, data: Record<string, unknown>, transfer: Parameters<CallLedger['setConsult']>[3]): Promise<void> {
+    await this.deps.ledger.setConsult(this.id, consult, data, transfer);
+    this.row = { ...this.row, consult };
+  }
+
+  // --- Supervisors: monitor, whisper, barge (ARI snoop).
+
+  /** Listens in on the agent's side (monitor), speaks to the agent only (whisper), or joins (barge). */
+  supervise(supervisor: CommandActor, mode: 'monitor' | 'whisper' | 'barge'): Promise<Record<string, unknown>> {
+    return this.runForResult(async () => {
+      if (this.row.state !== 'connected' || !this.row.agentChannelId) throw new ConflictError(`The call is ${this.row.state}, not connected`, 'call_not_connected');
+      if ([...this.monitorLegs.values()].some((m) => m.supervisorId === supervisor.id)) throw new ConflictError('Already listening to this call', 'already_monitoring');
+      const extension = await this.deps.extensionOf?.(supervisor.id);
+      if (!extension) throw new ConflictError('A supervisor needs an extension (an agent profile) to listen in', 'supervisor_without_extension');
+      const node = this.node();
+      const id = randomUUID();
+      const leg: MonitorLeg = {
+        id, supervisorId: supervisor.id, mode, supervisorChannelId: randomUUID(),
+        snoopChannelId: mode === 'barge' ? undefined : randomUUID(), bridgeId: mode === 'barge' ? undefined : `mon-${id}`,
+      };
+      await this.deps.ledger.monitorStarted({ id, callId: this.id, supervisorId: supervisor.id, mode, snoopChannelId: leg.snoopChannelId ?? null, supervisorChannelId: leg.supervisorChannelId });
+      this.monitorLegs.set(id, leg);
+      this.deps.registry.bind(this.nodeId, leg.supervisorChannelId, this);
+      if (leg.snoopChannelId) {
+        this.deps.registry.bind(this.nodeId, leg.snoopChannelId, this);
+        // Spy on both directions of the agent's channel; whisper goes out to the agent only.
+        await node.channels.snoop(this.row.agentChannelId, { app: this.deps.telephony.app, appArgs: `snoop,${this.id}`, spy: 'both', whisper: mode === 'whisper' ? 'out' : 'none', snoopId: leg.snoopChannelId });
+      }
+      try {
+        await node.channels.originate({
+          endpoint: agentEndpoint(extension), app: this.deps.telephony.app, appArgs: `supervisor,${this.id}`, timeout: 30, channelId: leg.supervisorChannelId,
+          callerId: `"${mode}" <${this.row.callerNumber || '12345'}>`, variables: { HOTLINE_CALL_ID: this.id },
+        });
+      } catch (err) {
+        await this.stopMonitor(leg);
+        throw err;
+      }
+      return { monitorId: id, mode };
+    });
+  }
+
+  stopSupervising(supervisorId: string): Promise<Record<string, unknown>> {
+    return this.runForResult(async () => {
+      const leg = [...this.monitorLegs.values()].find((m) => m.supervisorId === supervisorId);
+      if (!leg) throw new ConflictError('Not listening to this call', 'not_monitoring');
+      await this.stopMonitor(leg);
+      return { monitorId: leg.id };
+    });
+  }
+
+  private async onMonitorEvent(e: NodeEvent, leg: MonitorLeg, channelId: string): Promise<void> {
+    if (e.type === 'StasisStart' && channelId === leg.supervisorChannelId) {
+      const node = this.node();
+      if (leg.mode === 'barge') {
+        await node.bridges.addChannel(this.row.bridgeId ?? `call-${this.id}`, leg.supervisorChannelId);
+        return;
+      }
+      try {
+        await node.bridges.create({ type: 'mixing', bridgeId: leg.bridgeId!, name: `hotline-monitor-${leg.id}` });
+      } catch (err) {
+        if (!isAriConflict(err)) throw err;
+      }
+      await node.bridges.addChannel(leg.bridgeId!, [leg.snoopChannelId!, leg.supervisorChannelId]);
+      return;
+    }
+    if ((e.type === 'ChannelDestroyed' || e.type === 'StasisEnd') && this.monitorLegs.has(leg.id)) await this.stopMonitor(leg);
+  }
+
+  private async stopMonitor(leg: MonitorLeg): Promise<void> {
+    if (!this.monitorLegs.delete(leg.id)) return;
+    const node = this.node();
+    for (const ch of [leg.supervisorChannelId, leg.snoopChannelId]) {
+      if (!ch) continue;
+      this.deps.registry.unbind(this.nodeId, ch);
+      await this.ignoreGone(node.channels.hangup(ch));
+    }
+    if (leg.bridgeId) await this.destroyBridge(leg.bridgeId);
+    await this.deps.ledger.monitorEnded({ id: leg.id, callId: this.id });
+  }
+
+  private async stopMonitors(): Promise<void> {
+    for (const leg of [...this.monitorLegs.values()]) await this.stopMonitor(leg);
+  }
+
   // --- Events.
 
   private async onEvent(e: NodeEvent): Promise<void> {
     const channelId = 'channel' in e && e.channel && typeof e.channel === 'object' && 'id' in e.channel ? (e.channel as { id: string }).id : undefined;
     if (channelId === this.callerChannelId) return this.onCallerEvent(e);
     if (channelId !== undefined && (channelId === this.offer?.channelId || channelId === this.row.agentChannelId)) return this.onAgentEvent(e, channelId);
+    if (channelId !== undefined && channelId === this.row.consult?.channelId) return this.onConsultEvent(e, this.row.consult);
+    if (channelId !== undefined && channelId === this.transferLeg?.channelId) return this.onTransferEvent(e, this.transferLeg);
+    if (channelId !== undefined) {
+      const m = [...this.monitorLegs.values()].find((x) => x.supervisorChannelId === channelId || x.snoopChannelId === channelId);
+      if (m) return this.onMonitorEvent(e, m, channelId);
+    }
     switch (e.type) {
       case 'PlaybackFinished':
         this.media.onPlaybackFinished(e.playback.id);
@@ -622,6 +1031,10 @@ export class CallSession {
     const node = this.node();
     if (res?.cancelledOffer) await this.ignoreGone(node.channels.hangup(res.cancelledOffer.channelId));
     if (state === 'connected' && this.row.agentChannelId) await this.ignoreGone(node.channels.hangup(this.row.agentChannelId));
+    if (state === 'connected' && this.row.agentId) this.deps.desktop?.send(this.row.agentId, 'call.ended', { callId: this.id, by: party });
+    if (res?.cancelledOffer) this.deps.desktop?.send(res.cancelledOffer.agentId, 'call.offer_withdrawn', { callId: this.id, offerId: res.cancelledOffer.id, reason: 'caller_left' });
+    for (const leg of [this.row.consult?.channelId, this.transferLeg?.channelId]) if (leg) await this.ignoreGone(node.channels.hangup(leg));
+    await this.stopMonitors();
     await this.finish();
   }
 
@@ -675,7 +1088,10 @@ export class CallSession {
    * Brings the session in line with what Asterisk holds now. `agentChannel` is the agent leg's
    * live channel (with its state) when one exists.
    */
-  reconcile(live: { callerPresent: boolean; restarted: boolean; agentChannel: { id: string; state: string; inStasis: boolean } | undefined; bridgePresent: (id: string) => boolean }): void {
+  reconcile(live: {
+    callerPresent: boolean; restarted: boolean; agentChannel: { id: string; state: string; inStasis: boolean } | undefined; bridgePresent: (id: string) => boolean;
+    channel: (id: string) => { state: string; inStasis: boolean } | undefined;
+  }): void {
     void this.run(async () => {
       this.media.releaseWaits();
       if (!live.callerPresent) {
@@ -703,6 +1119,14 @@ export class CallSession {
           return;
         }
         case 'connected': {
+          // Supervisors listening in are not resumed (their legs are hung up as orphans).
+          await this.deps.ledger.endMonitorsOf(this.id);
+          const consult = this.row.consult;
+          if (consult && live.channel(consult.channelId)?.inStasis) {
+            this.deps.registry.bind(this.nodeId, consult.channelId, this);
+          } else if (consult) {
+            await this.setConsult(null, { step: 'lost', transferId: consult.transferId }, { outcome: 'failed', ended: true });
+          }
           if (!live.agentChannel) {
             await this.agentLeft();
             return;
@@ -723,6 +1147,26 @@ export class CallSession {
           if (this.row.bridgeId) await this.destroyBridge(this.row.bridgeId);
           void this.surveyFlow();
           return;
+        case 'transferring':
+        case 'transferred': {
+          const t = await this.deps.ledger.openTransfer(this.id);
+          const leg = t?.channelId ? live.channel(t.channelId) : undefined;
+          if (t?.channelId && leg?.inStasis) {
+            this.transferLeg = { transferId: t.id, channelId: t.channelId, queueId: this.row.queueId };
+            this.deps.registry.bind(this.nodeId, t.channelId, this);
+            if (state === 'transferring' && leg.state === 'Up') await this.onTransferEvent({ type: 'StasisStart' } as NodeEvent, this.transferLeg);
+            else if (state === 'transferred') this.deps.registry.bind(this.nodeId, `bridge:${this.row.bridgeId ?? `call-${this.id}`}`, this);
+            return;
+          }
+          if (t?.channelId && leg) await this.ignoreGone(this.node().channels.hangup(t.channelId));
+          if (state === 'transferring') {
+            this.transferLeg = t?.channelId ? { transferId: t.id, channelId: t.channelId, queueId: this.row.queueId } : undefined;
+            await this.transferFailed(null);
+          } else {
+            await this.hangupCaller('answered', [uri('goodbye')]);
+          }
+          return;
+        }
         case 'voicemail':
           await this.voicemailDone();
           return;
@@ -806,5 +1250,23 @@ export class CallSession {
 
   private clearQueueTimers(): void {
     for (const n of ['announce', 'callbackOffer', 'maxWait', 'callbackWindow'] as const) this.clearTimer(n);
+  }
+}
+
+function requireTarget(t: ControlTarget | undefined): ControlTarget {
+  if (!t || typeof t !== 'object' || !('kind' in t)) throw new ValidationError('Give the target: a queue, an agent extension or a number', { field: 'target' }, 'target_required');
+  return t;
+}
+
+/** What the caller hears while a transfer is dialled: the linkage platform's own prompt where there is one. */
+function transferPrompt(number: string | undefined): string {
+  switch (number) {
+    case '110':
+    case '119':
+    case '120':
+    case '122':
+      return `transfer-${number}`;
+    default:
+      return 'transfer-department';
   }
 }

@@ -217,6 +217,10 @@ export class CallRouter implements SessionRegistry {
           callerPresent: !snap.restarted && liveChannels.has(r.channelId), restarted: snap.restarted,
           agentChannel: agent ? { id: agent.id, state: agent.state, inStasis: agent.dialplan.app_name === 'Stasis' } : undefined,
           bridgePresent: (id) => bridgeIds.has(id),
+          channel: (id) => {
+            const ch = snap.restarted ? undefined : liveChannels.get(id);
+            return ch ? { state: ch.state, inStasis: ch.dialplan.app_name === 'Stasis' } : undefined;
+          },
         });
       }
       // Sessions of this node with no live row (ended elsewhere) let go.
@@ -225,7 +229,7 @@ export class CallRouter implements SessionRegistry {
       }
       await this.adoptOrphans(nodeId, result.orphanChannels.map((id) => liveChannels.get(id)).filter((c): c is Channel => c !== undefined));
       for (const b of result.orphanBridges) {
-        if (b.startsWith('hold-') || b.startsWith('call-')) await this.destroyBridge(nodeId, b);
+        if (b.startsWith('hold-') || b.startsWith('call-') || b.startsWith('mon-')) await this.destroyBridge(nodeId, b);
       }
       this.deps.logger.info({ nodeId, reason: snap.reason, restarted: snap.restarted, calls: rows.length, orphans: result.orphanChannels.length }, 'calls reconciled with Asterisk');
     } finally {

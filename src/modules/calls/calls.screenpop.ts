@@ -1,0 +1,109 @@
+/**
+ * What an agent's desktop shows of a call: the screen-pop when it is offered (caller, history,
+ * IVR path, wait, hand-off data, the draft ticket bound to the call), the call events after it,
+ * and the current call for a desktop that reconnects. Messages go through the desktop module's
+ * per-agent log, so a desktop that was away gets them on resume.
+ */
+import type { Logger } from 'pino';
+import type { Executor, Database } from '../../adapters/db/database.js';
+import { callerNumberForDesktop } from '../../domain/calls/caller.js';
+import { allowedCommands } from '../../domain/calls/control.js';
+import { TICKET_STATUS_LABELS, type TicketStatus } from '../../domain/tickets/model.js';
+import { normalizePhone } from '../citizens/phone.js';
+import type { AcdOffer } from './acd.service.js';
+import type { CallRow, CallsRepository } from './calls.repository.js';
+import type { CallSession, DesktopPort } from './calls.session.js';
+import type { QueueDirectory } from './queue-directory.js';
+
+/** The desktop module's side, as the calls module uses it. */
+export interface DesktopSink {
+  record(db: Executor, agentId: string, type: string, payload: Record<string, unknown>): Promise<unknown>;
+  deliver(msg: never): void;
+}
+
+export interface DraftTickets {
+  /** A draft ticket for the call (created once, bound to it); its id. */
+  draftFor(row: CallRow): Promise<string | null>;
+}
+
+export class ScreenPops implements DesktopPort {
+  constructor(
+    private readonly db: Database,
+    private readonly calls: CallsRepository,
+    private readonly queues: QueueDirectory,
+    private readonly sink: DesktopSink | undefined,
+    private readonly drafts: DraftTickets | undefined,
+    private readonly session: (callId: string) => CallSession | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void {
+    if (!this.sink) return;
+    void this.build(row, { offerId: offer.offerId, ringTimeoutSeconds: offer.ringTimeoutSeconds, awaitingAnswer: extra.awaitingAnswer, waitSeconds: extra.waitSeconds, extension: offer.extension })
+      .then((pop) => this.push(offer.agentId, 'call.offered', pop))
+      .catch((err: unknown) => this.log.error({ err, callId: row.id }, 'screen-pop failed'));
+  }
+
+  send(agentId: string, type: string, payload: Record<string, unknown>): void {
+    if (!this.sink) return;
+    void this.push(agentId, type, payload).catch((err: unknown) => this.log.warn({ err, type }, 'desktop message failed'));
+  }
+
+  /** The agent's call now (ringing, connected, transferring…), for a desktop's snapshot. */
+  async currentCallView(agentId: string): Promise<Record<string, unknown> | null> {
+    const row = await this.calls.currentOfAgent(this.db, agentId);
+    if (!row) return null;
+    const waitSeconds = row.queuedAt ? Math.round(((row.connectedAt ?? new Date()).getTime() - row.queuedAt.getTime()) / 1000) : null;
+    return this.build(row, { offerId: null, ringTimeoutSeconds: null, awaitingAnswer: false, waitSeconds, extension: null });
+  }
+
+  private async push(agentId: string, type: string, payload: Record<string, unknown>): Promise<void> {
+    const msg = await this.sink!.record(this.db, agentId, type, payload);
+    this.sink!.deliver(msg as never);
+  }
+
+  private async build(row: CallRow, o: { offerId: string | null; ringTimeoutSeconds: number | null; awaitingAnswer: boolean; waitSeconds: number | null; extension: string | null }): Promise<Record<string, unknown>> {
+    let phone: string | null = null;
+    try {
+      phone = row.callerNumber ? normalizePhone(row.callerNumber) : null;
+    } catch {
+      phone = null;
+    }
+    const [history, earlier, queue, draftTicketId, ticketIds] = await Promise.all([
+      phone ? this.calls.callerTickets(this.db, phone, 5) : Promise.resolve({ confidential: false, tickets: [] }),
+      phone ? this.calls.recentCallCount(this.db, row.callerNumber, new Date(Date.now() - 24 * 3_600_000), row.id) : Promise.resolve(0),
+      row.queueId ? this.queues.get(row.queueId) : Promise.resolve(undefined),
+      this.drafts ? this.drafts.draftFor(row).catch((err: unknown) => {
+        this.log.warn({ err, callId: row.id }, 'draft ticket failed');
+        return null;
+      }) : Promise.resolve(null),
+      this.calls.ticketIds(this.db, row.id),
+    ]);
+    const session = this.session(row.id);
+    const control = session?.controlView() ?? { call: row.state, held: row.held, consult: row.consult?.state ?? 'none', awaitingAnswer: o.awaitingAnswer };
+    return {
+      callId: row.id,
+      offerId: o.offerId,
+      state: row.state,
+      direction: row.direction,
+      caller: { number: callerNumberForDesktop(row.callerNumber, history.confidential), name: history.confidential ? null : row.callerName || null, confidential: history.confidential },
+      flags: row.flags,
+      history: {
+        earlierCallsToday: earlier,
+        repeatCaller: row.flags.includes('repeat_caller'),
+        recentTickets: history.tickets.map((t) => ({ id: t.id, number: t.number, title: t.title, type: t.type, status: t.status, statusLabel: TICKET_STATUS_LABELS[t.status as TicketStatus] ?? t.status, createdAt: t.createdAt.toISOString() })),
+        openTickets: history.tickets.filter((t) => ['accepted', 'dispatched', 'returned', 'in_progress', 'replied'].includes(t.status)).length,
+      },
+      ivrPath: row.ivrPath,
+      queue: queue ? { id: queue.id, code: queue.code, name: queue.name } : null,
+      waitSeconds: o.waitSeconds,
+      handOff: row.transfer,
+      draftTicketId,
+      ticketIds,
+      ringTimeoutSeconds: o.ringTimeoutSeconds,
+      awaitingAnswer: o.awaitingAnswer,
+      extension: o.extension,
+      control: { ...control, allowed: allowedCommands(control) },
+    };
+  }
+}
