@@ -88,7 +88,7 @@ describe('desktops across instances', () => {
     onB.client.close();
   });
 
-  it('gives each instance a consumer of its own that is removed when the instance stops', async () => {
+  it('gives each instance a consumer of its own that is removed when the instance stops, closing its desktops with 1001', async () => {
     const nc = await connect({ servers: inject('natsUrl') });
     const jsm = await jetstreamManager(nc);
     const names: string[] = [];
@@ -105,7 +105,14 @@ describe('desktops across instances', () => {
       for await (const x of jsm.consumers.list(nats.NATS_STREAM)) now.push(x.name);
       return now.filter((n) => n.startsWith('desktop-fanout-')).length === 3;
     }, 'third consumer');
+    // A desktop on the stopping instance is told why, and can resume on another one.
+    const agent = await newAgent('cluster-3', '1803');
+    const { client, welcome } = await DesktopClient.connect(await listen(c), agent.token);
     await c.close();
+    expect(await client.closed).toEqual({ code: 1001, reason: 'server_shutting_down' });
+    const resumed = await DesktopClient.connect(baseA, agent.token, { lastSeq: welcome.lastSeq });
+    expect(resumed.welcome).toMatchObject({ resync: false, desktops: 1 });
+    resumed.client.close();
     const after: string[] = [];
     for await (const x of jsm.consumers.list(nats.NATS_STREAM)) after.push(x.name);
     expect(after.filter((n) => n.startsWith('desktop-fanout-'))).toHaveLength(2);

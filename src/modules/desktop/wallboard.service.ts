@@ -3,6 +3,11 @@
  * its subscribers watches (one set of queries, however many subscribers), slices each
  * subscriber's view, and sends what changed: at most one wallboard_delta per second per
  * subscriber, coalesced when changes come faster, nothing when nothing changed.
+ *
+ * The next computation starts a full interval after the previous one's sends, so deltas of one
+ * tick are at least an interval after those of the tick before. A subscriber whose full state
+ * went out less than an interval before a tick skips that tick (its changes come with the next),
+ * and from then on is sent to with everyone else, at the tick.
  */
 import type { Logger } from 'pino';
 import type { Database } from '../../adapters/db/database.js';
@@ -26,10 +31,13 @@ interface Subscription {
   readonly scope: WallboardScope;
   last: WallboardView;
   lastSentAt: number;
-  /** A newer view waiting for the subscriber's once-a-second slot. */
+  /** A view held back a few milliseconds so that two messages are never less than an interval apart. */
   pending: WallboardView | undefined;
   timer: NodeJS.Timeout | undefined;
 }
+
+/** Timer jitter: a subscriber due within this is sent to a moment later instead of skipping the tick. */
+const JITTER_MS = 50;
 
 export interface WallboardDeps {
   readonly db: Database;
@@ -48,6 +56,7 @@ export class WallboardService {
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
+  private started = false;
   private ticks = 0;
 
   constructor(private readonly deps: WallboardDeps) {
@@ -55,12 +64,20 @@ export class WallboardService {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.tick(), this.intervalMs);
-    this.timer.unref();
+    if (this.started) return;
+    this.started = true;
+    const loop = () => {
+      this.timer = setTimeout(() => void this.tick().finally(() => {
+        if (this.started) loop();
+      }), this.intervalMs);
+      this.timer.unref();
+    };
+    loop();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     for (const s of this.subs.values()) if (s.timer) clearTimeout(s.timer);
     this.subs.clear();
@@ -121,8 +138,9 @@ export class WallboardService {
   }
 
   private offer(sub: WallboardSubscriber, s: Subscription, view: WallboardView): void {
-    s.pending = view;
     const wait = s.lastSentAt + this.intervalMs - performance.now();
+    if (wait > JITTER_MS) return; // just subscribed: the next tick carries these changes
+    s.pending = view;
     if (wait <= 0) this.flush(sub, s);
     else s.timer ??= setTimeout(() => this.flush(sub, s), wait);
   }
