@@ -11,7 +11,7 @@ import { inject } from 'vitest';
 import type { DesktopExports } from '../../src/modules/desktop/desktop.module.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 import { until } from '../support/wait.js';
-import { DesktopClient, listen } from './desktop-helpers.js';
+import { DesktopClient, listen } from '../support/desktop-client.js';
 
 let a: TestApp;
 let b: TestApp;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WallboardService } from '../../src/modules/desktop/wallboard.service.js';
 import { applyDelta, shanghaiDayStart, type WallboardView } from '../../src/modules/desktop/wallboard.delta.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
-import { DesktopClient, listen, type Msg } from './desktop-helpers.js';
+import { DesktopClient, listen, type Msg } from '../support/desktop-client.js';
 
 let t: TestApp;
 let base: string;

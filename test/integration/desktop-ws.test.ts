@@ -9,7 +9,7 @@ import type { CallControlPort, DesktopExports } from '../../src/modules/desktop/
 import type { DesktopGateway } from '../../src/modules/desktop/desktop.gateway.js';
 import { buildTestApp, type TestApp } from '../support/app.js';
 import { until } from '../support/wait.js';
-import { DesktopClient, listen, type Msg } from './desktop-helpers.js';
+import { DesktopClient, listen, type Msg } from '../support/desktop-client.js';
 
 let t: TestApp;
 let base: string;

@@ -69,6 +69,8 @@ export interface CentreOptions {
   /** Join an existing centre's database instead of making one (a second instance). */
   readonly joinDbUrl?: string;
   readonly nodeId?: string;
+  /** Use the test NATS server (pass the same NATS_STREAM / NATS_SUBJECT_PREFIX in env to share it). */
+  readonly nats?: boolean;
 }
 
 export const MENU = {
@@ -87,7 +89,7 @@ export async function callCentre(o: CentreOptions = {}): Promise<CallCentre> {
   const t = await buildTestApp({
     ARI_URL: asterisk.url, ARI_USER: asterisk.username, ARI_PASSWORD: asterisk.password, ARI_NODE_IDS: o.nodeId ?? 'ast1',
     ACD_SWEEP_MS: '200', CALLS_MISSED_MIN_WAIT_SECONDS: '0', ...o.env,
-  }, { timers: scaledTimers(TIME_SCALE), ...(o.joinDbUrl ? { dbUrl: o.joinDbUrl } : {}) });
+  }, { timers: scaledTimers(TIME_SCALE), ...(o.joinDbUrl ? { dbUrl: o.joinDbUrl } : {}), ...(o.nats ? { withNats: true } : {}) });
   const admin = { authorization: `Bearer ${t.adminToken}` };
   const api = async <T>(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> => {
     const res = await t.hotline.app.inject({ method: method as 'GET', url: `/api/v1${url}`, headers: token ? { authorization: `Bearer ${token}` } : admin, ...(body !== undefined ? { payload: body as object } : {}) });

@@ -94,16 +94,24 @@ describe('call records', () => {
     const ticket = async (title: string) => (await c.api<{ ticket: { id: string } }>('POST', '/tickets', {
       channel: 'phone', callId: answered.id, type: 'consultation', title, content: `${title}的具体情况说明。`, caller: { phone: '13500000001' },
     })).body.ticket.id;
+    // Tickets taken on the call are bound to it at intake.
     const t1 = await ticket('公积金提取');
     const t2 = await ticket('医保报销');
-    await c.api('POST', `/calls/${answered.id}/tickets`, { ticketId: t1 }, c.agents[0]!.token);
-    const both = await c.api<{ ticketIds: string[] }>('POST', `/calls/${answered.id}/tickets`, { ticketId: t2 }, c.agents[0]!.token);
-    expect(both.body.ticketIds).toEqual([t1, t2]);
-    expect((await c.api<{ ticketIds: string[] }>('POST', `/calls/${answered.id}/tickets`, { ticketId: t1 })).body.ticketIds).toEqual([t1, t2]); // idempotent
+    // The first is the draft the call carried from its offer: unused, it was cancelled at the end of the call.
+    const [draft, ...taken] = (await c.call(answered.id)).ticketIds;
+    expect(taken).toEqual([t1, t2]);
+    expect((await c.api<{ status: string; title: string }>('GET', `/tickets/${draft}`)).body).toMatchObject({ status: 'cancelled', title: '来电诉求（待填写）' });
+    // A later ticket about the same call (another channel) is bound by hand.
+    const web = (await c.api<{ ticket: { id: string } }>('POST', '/tickets', {
+      channel: 'website', channelMeta: { submissionId: 'web-1' }, type: 'suggestion', title: '网上补充', content: '来电后在网站补充的意见。', caller: { phone: '13500000001' },
+    })).body.ticket.id;
+    const both = await c.api<{ ticketIds: string[] }>('POST', `/calls/${answered.id}/tickets`, { ticketId: web }, c.agents[0]!.token);
+    expect(both.body.ticketIds).toEqual([draft, t1, t2, web]);
+    expect((await c.api<{ ticketIds: string[] }>('POST', `/calls/${answered.id}/tickets`, { ticketId: t1 })).body.ticketIds).toEqual([draft, t1, t2, web]); // idempotent
     expect((await c.api<{ code: string }>('POST', `/calls/${answered.id}/tickets`, { ticketId: randomUUID() })).body.code).toBe('ticket_not_found');
-    const found = await c.api<{ items: { id: string }[] }>('GET', `/calls?ticketId=${t2}`);
+    const found = await c.api<{ items: { id: string }[] }>('GET', `/calls?ticketId=${web}`);
     expect(found.body.items.map((x) => x.id)).toEqual([answered.id]);
-    expect((await c.call(answered.id)).timeline.filter((e) => e.type === 'ticket_bound')).toHaveLength(2);
+    expect((await c.call(answered.id)).timeline.filter((e) => e.type === 'ticket_bound').map((e) => e.data.ticketId)).toEqual([draft, t1, t2, web]);
   });
 
   it('caller profiles: set, read, validate, remove (supervisors only)', async () => {

@@ -34,7 +34,7 @@ const SENIOR_OPEN_DEPT = ['supervise', 'remind', 'merge', 'absorb_duplicate', 'c
 
 /** Base states: no flags set, no extension pending. */
 const EXPECTED: Record<TicketStatus, Spec> = {
-  draft: { agent: STAFF_DRAFT, supervisor: STAFF_DRAFT, admin: STAFF_DRAFT },
+  draft: { agent: STAFF_DRAFT, supervisor: STAFF_DRAFT, admin: STAFF_DRAFT, system: ['cancel'] },
   accepted: {
     agent: ['direct_answer', 'dispatch', 'merge', 'absorb_duplicate', 'cancel'],
     supervisor: ['direct_answer', 'dispatch', 'supervise', 'merge', 'absorb_duplicate', 'cancel'],

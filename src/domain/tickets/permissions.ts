@@ -45,7 +45,8 @@ export const PERMISSIONS: Table = {
   reject_extension: on(['in_progress'], SENIOR),
   merge: { ...on(['draft', 'accepted'], STAFF), ...on(['dispatched', 'returned', 'in_progress'], SENIOR) },
   absorb_duplicate: on(OPEN_STATUSES, STAFF),
-  cancel: { ...on(['draft', 'accepted'], STAFF), ...on(['dispatched', 'returned', 'in_progress', 'replied'], SENIOR) },
+  // The system cancels the draft of a call that ended without anyone writing in it.
+  cancel: { ...on(['draft'], STAFF_AND_SYSTEM), ...on(['accepted'], STAFF), ...on(['dispatched', 'returned', 'in_progress', 'replied'], SENIOR) },
   sla_warning: on(OPEN_STATUSES, ['system']),
   mark_overdue: on(OPEN_STATUSES, ['system']),
 };

@@ -19,7 +19,10 @@ import { callsRoutes } from './calls.routes.js';
 import { CallsService } from './calls.service.js';
 import { CallRouter } from './calls.stasis.js';
 import { CALL_COMMAND_CHANNEL, CallControl } from './calls.control.js';
-import { ScreenPops, type DesktopSink } from './calls.screenpop.js';
+import { ScreenPops, type DesktopSink, type DraftTickets } from './calls.screenpop.js';
+import type { Principal } from '../../domain/auth.js';
+import type { DraftsService } from '../tickets/drafts.service.js';
+import type { IntakeService } from '../tickets/intake.service.js';
 import { QueueDirectory } from './queue-directory.js';
 
 export type CallsExports = {
@@ -34,6 +37,20 @@ export type CallsExports = {
 
 /** What the desktop module exports (src/modules/desktop), as far as calls use it. */
 type DesktopModuleExports = DesktopSink & { setCallControl(port: { command: CallControl['command']; currentCall: CallControl['currentCall'] }): void };
+
+/** The tickets module's drafts, when it is loaded: each call carries one from its first offer. */
+function draftTickets(ctx: ModuleContext): DraftTickets | undefined {
+  const t = ctx.modules.get('tickets')?.exports as { intake?: IntakeService; drafts?: DraftsService } | undefined;
+  if (!t?.intake || !t.drafts) return undefined;
+  const { intake, drafts } = t;
+  return {
+    draftFor: async (row, agentId) => {
+      const agent: Principal = { kind: 'user', id: agentId, name: 'agent', role: 'agent', departmentId: null, centreId: row.centreId };
+      return (await intake.draftForCall({ callId: row.id, phone: row.callerNumber }, agent))?.id ?? null;
+    },
+    callEnded: async (callId) => void (await drafts.callEnded(callId)),
+  };
+}
 
 function required<T>(ctx: ModuleContext, name: string): T {
   const m = ctx.modules.get(name);
@@ -76,7 +93,7 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
       },
     });
     acd = acdService;
-    const screenPops = new ScreenPops(ctx.db, repo, directory, desktop, undefined, (callId) => callRouter.get(callId), ctx.logger.child({ component: 'screen-pop' }));
+    const screenPops = new ScreenPops(ctx.db, repo, directory, desktop, draftTickets(ctx), (callId) => callRouter.get(callId), ctx.logger.child({ component: 'screen-pop' }));
     const callRouter: CallRouter = new CallRouter({
       telephony, db: ctx.db, calls: repo, ledger, logger: ctx.logger.child({ component: 'calls' }),
       session: {

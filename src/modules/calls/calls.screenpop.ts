@@ -22,8 +22,10 @@ export interface DesktopSink {
 }
 
 export interface DraftTickets {
-  /** A draft ticket for the call (created once, bound to it); its id. */
-  draftFor(row: CallRow): Promise<string | null>;
+  /** The call's draft ticket (made on the first offer, bound to the call); null when the number is withheld. */
+  draftFor(row: CallRow, agentId: string): Promise<string | null>;
+  /** The call ended: an untouched draft is cancelled. */
+  callEnded(callId: string): Promise<void>;
 }
 
 export class ScreenPops implements DesktopPort {
@@ -39,7 +41,7 @@ export class ScreenPops implements DesktopPort {
 
   offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void {
     if (!this.sink) return;
-    void this.build(row, { offerId: offer.offerId, ringTimeoutSeconds: offer.ringTimeoutSeconds, awaitingAnswer: extra.awaitingAnswer, waitSeconds: extra.waitSeconds, extension: offer.extension })
+    void this.build(row, { offerId: offer.offerId, ringTimeoutSeconds: offer.ringTimeoutSeconds, awaitingAnswer: extra.awaitingAnswer, waitSeconds: extra.waitSeconds, extension: offer.extension, agentId: offer.agentId })
       .then((pop) => this.push(offer.agentId, 'call.offered', pop))
       .catch((err: unknown) => this.log.error({ err, callId: row.id }, 'screen-pop failed'));
   }
@@ -54,7 +56,7 @@ export class ScreenPops implements DesktopPort {
     const row = await this.calls.currentOfAgent(this.db, agentId);
     if (!row) return null;
     const waitSeconds = row.queuedAt ? Math.round(((row.connectedAt ?? new Date()).getTime() - row.queuedAt.getTime()) / 1000) : null;
-    return this.build(row, { offerId: null, ringTimeoutSeconds: null, awaitingAnswer: false, waitSeconds, extension: null });
+    return this.build(row, { offerId: null, ringTimeoutSeconds: null, awaitingAnswer: false, waitSeconds, extension: null, agentId });
   }
 
   private async push(agentId: string, type: string, payload: Record<string, unknown>): Promise<void> {
@@ -62,7 +64,14 @@ export class ScreenPops implements DesktopPort {
     this.sink!.deliver(msg as never);
   }
 
-  private async build(row: CallRow, o: { offerId: string | null; ringTimeoutSeconds: number | null; awaitingAnswer: boolean; waitSeconds: number | null; extension: string | null }): Promise<Record<string, unknown>> {
+  callEnded(callId: string): void {
+    if (!this.drafts) return;
+    void this.drafts.callEnded(callId).catch((err: unknown) => this.log.warn({ err, callId }, 'could not settle the call\'s draft ticket'));
+  }
+
+  private async build(sessionRow: CallRow, o: { offerId: string | null; ringTimeoutSeconds: number | null; awaitingAnswer: boolean; waitSeconds: number | null; extension: string | null; agentId: string }): Promise<Record<string, unknown>> {
+    // The stored row: the session's copy does not follow every column (the IVR path, say).
+    const row = (await this.calls.find(this.db, sessionRow.id)) ?? sessionRow;
     let phone: string | null = null;
     try {
       phone = row.callerNumber ? normalizePhone(row.callerNumber) : null;
@@ -73,7 +82,7 @@ export class ScreenPops implements DesktopPort {
       phone ? this.calls.callerTickets(this.db, phone, 5) : Promise.resolve({ confidential: false, tickets: [] }),
       phone ? this.calls.recentCallCount(this.db, row.callerNumber, new Date(Date.now() - 24 * 3_600_000), row.id) : Promise.resolve(0),
       row.queueId ? this.queues.get(row.queueId) : Promise.resolve(undefined),
-      this.drafts ? this.drafts.draftFor(row).catch((err: unknown) => {
+      this.drafts ? this.drafts.draftFor(row, o.agentId).catch((err: unknown) => {
         this.log.warn({ err, callId: row.id }, 'draft ticket failed');
         return null;
       }) : Promise.resolve(null),

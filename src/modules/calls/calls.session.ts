@@ -88,6 +88,8 @@ export interface DesktopPort {
   /** The screen-pop of an offer, built from the call's row and the caller's history. */
   offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void;
   send(agentId: string, type: string, payload: Record<string, unknown>): void;
+  /** The call is over (its draft ticket, if untouched, is cancelled). */
+  callEnded(callId: string): void;
 }
 
 /** Who gives a desktop command. */
@@ -1035,6 +1037,7 @@ export class CallSession {
     if (res?.cancelledOffer) this.deps.desktop?.send(res.cancelledOffer.agentId, 'call.offer_withdrawn', { callId: this.id, offerId: res.cancelledOffer.id, reason: 'caller_left' });
     for (const leg of [this.row.consult?.channelId, this.transferLeg?.channelId]) if (leg) await this.ignoreGone(node.channels.hangup(leg));
     await this.stopMonitors();
+    this.deps.desktop?.callEnded(this.id);
     await this.finish();
   }
 

@@ -169,7 +169,34 @@ export class IntakeService {
     normalizePhone(input.caller.phone, 'caller.phone');
   }
 
-  private async create(tx: Tx, input: IntakeInput, classified: Classified, actor: Principal, now: Date): Promise<IntakeResult> {
+  /**
+   * The draft a call carries from its offer (电话工单草稿): bound to the call, waiting for the agent
+   * to fill it in and accept it. Null when the caller's number is withheld. One per call at a time.
+   */
+  async draftForCall(c: { callId: string; phone: string }, agent: Principal): Promise<{ id: string; number: string; created: boolean } | null> {
+    const existing = await this.deps.repo.draftOfCall(this.deps.db, c.callId);
+    if (existing) return { id: existing.id, number: existing.number, created: false };
+    let phone: string;
+    try {
+      phone = normalizePhone(c.phone);
+    } catch {
+      return null;
+    }
+    const now = this.deps.clock.now();
+    await this.prepareNumbers(now);
+    const input: IntakeInput = { channel: 'phone', callId: c.callId, type: 'consultation', title: DRAFT_TITLE, content: DRAFT_CONTENT, caller: { phone } };
+    try {
+      const r = await this.deps.db.transaction().execute((tx) => this.create(tx, input, { urgency: 'normal', scopeDomain: null }, agent, now, { draft: true }));
+      return { id: r.ticket.id, number: r.ticket.number, created: true };
+    } catch (err) {
+      // Two offers of one call raced: the other made the draft.
+      if ((err as { code?: string; constraint?: string }).constraint !== 'tickets_call_draft_key') throw err;
+      const made = await this.deps.repo.draftOfCall(this.deps.db, c.callId);
+      return made ? { id: made.id, number: made.number, created: false } : null;
+    }
+  }
+
+  private async create(tx: Tx, input: IntakeInput, classified: Classified, actor: Principal, now: Date, opts: { draft?: boolean } = {}): Promise<IntakeResult> {
     const code = newVerificationCode();
     const id = randomUUID();
     const channelMeta = Object.fromEntries(Object.entries(input.channelMeta ?? {}).filter(([, v]) => v !== undefined));
@@ -181,7 +208,7 @@ export class IntakeService {
     });
     // Integrations submit; hotline staff review and accept (受理审查). Staff decide at once.
     const note = input.acceptance?.note;
-    const action: TicketAction | null = actor.role === 'integrator' ? null
+    const action: TicketAction | null = actor.role === 'integrator' || opts.draft ? null
       : !decision.accepted ? { type: 'not_accept', reason: decision.reason, ...(note ? { note } : {}) }
       : input.directAnswer !== undefined ? { type: 'direct_answer', content: input.directAnswer }
       : { type: 'accept', requestType: input.type, urgency: classified.urgency };
@@ -195,6 +222,8 @@ export class IntakeService {
       // 保密 for this request when asked now, or when the citizen asked for it before (the ticket takes the citizen's flag).
       phone: normalizePhone(input.caller.phone, 'caller.phone'), name: input.caller.name, address: input.caller.address, confidential: input.caller.confidential, at: now,
     }, action, actor, now, decision.accepted ? {} : { notAcceptedReply: decision.reply });
+    // A phone ticket taken on one of our calls is bound to it (several tickets per call are fine).
+    if (input.channel === 'phone' && input.callId && UUID.test(input.callId)) await this.deps.repo.bindCall(tx, input.callId, row.id, actor.id);
     const attachments = input.attachmentIds?.length ? await this.deps.tickets.linkAttachmentsInTx(tx, row.id, input.attachmentIds, actor, null, now) : [];
     // The creator may see what it created: the view is built from what was just written, without reading it back.
     const ticket = ticketView(row, callerView(actor, row.confidential, citizen, 'full'), actor);
@@ -205,6 +234,11 @@ export class IntakeService {
     return { ticket, acceptance, verificationCode: code };
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What a draft says until the agent writes the request down. */
+export const DRAFT_TITLE = '来电诉求（待填写）';
+export const DRAFT_CONTENT = '通话中，诉求内容待座席记录。';
 
 /** The hotline's local calendar day (Beijing time), for ticket numbers. */
 export function localDay(at: Date): string {

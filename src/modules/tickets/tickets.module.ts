@@ -17,6 +17,7 @@ import { AttachmentsService } from './attachments.service.js';
 import { FileBlobStore } from './attachments.store.js';
 import { deadlineSourceFrom } from './deadlines.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
+import { DraftsService } from './drafts.service.js';
 import { IDEMPOTENCY_TTL_MS, IntakeService } from './intake.service.js';
 import { TicketsRepository } from './tickets.repository.js';
 import { ticketsRoutes } from './tickets.routes.js';
@@ -40,6 +41,7 @@ export function ticketsModule(ctx: ModuleContext): FeatureModule {
     deadlines: deadlineSourceFrom(() => ctx.modules.get('sla')?.exports?.['sla']),
   });
   const intake = new IntakeService({ db: ctx.db, tickets, repo, idempotency, categories, clock: ctx.clock });
+  const drafts = new DraftsService(ctx.db, repo, tickets, categories, ctx.clock);
   const attachments = new AttachmentsService({
     db: ctx.db, repo: attachmentsRepo, tickets: repo, clock: ctx.clock, limits: DEFAULT_SIZE_LIMITS,
     store: new FileBlobStore(path.join(ctx.config.dataDir, 'attachments'), SNIFF_BYTES),
@@ -50,7 +52,7 @@ export function ticketsModule(ctx: ModuleContext): FeatureModule {
     name: 'tickets',
     async routes(app) {
       await categoriesRoutes(app, { categories });
-      await ticketsRoutes(app, { tickets, intake, progressRateLimit: PROGRESS_RATE_LIMIT });
+      await ticketsRoutes(app, { tickets, intake, drafts, progressRateLimit: PROGRESS_RATE_LIMIT });
       await app.register(async (scope) => attachmentsRoutes(scope, { attachments }));
     },
     async start() {
@@ -64,6 +66,6 @@ export function ticketsModule(ctx: ModuleContext): FeatureModule {
     async stop() {
       if (pruner) clearInterval(pruner);
     },
-    exports: { tickets, intake, categories, attachments },
+    exports: { tickets, intake, drafts, categories, attachments },
   };
 }

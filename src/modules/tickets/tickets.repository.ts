@@ -68,6 +68,11 @@ const RETURNING = sql.raw(COLUMNS.map(snake).join(', '));
 const SEARCH_RECENT = 2000;
 
 /** A new ticket's own fields; caller and confidentiality come from the citizen upserted with it. */
+/** What an agent fills in on a draft before accepting it. */
+export interface DraftPatch {
+  title?: string; content?: string; type?: string; scopeDomain?: string | null; categoryId?: string | null; urgency?: string; address?: string | null; areaCode?: string | null;
+}
+
 export interface NewTicketRow {
   /** The local day (YYYY-MM-DD) whose sequence numbers the ticket: GD<yyyymmdd><000001>. */
   id: string; numberDay: string; channel: string; channelMeta: Record<string, unknown>; callId: string | null; scopeDomain: string | null;
@@ -168,6 +173,40 @@ export class TicketsRepository {
       SELECT t.*, row_to_json(c) AS citizen FROM t, c`.execute(tx);
     const { citizen, ...row } = rows[0]!;
     return { row, citizen };
+  }
+
+  /** Binds the ticket to the call it was taken on, when that call is one of ours (a calls row). */
+  async bindCall(db: Executor, callId: string, ticketId: string, boundBy: string): Promise<void> {
+    await sql`WITH b AS (
+        INSERT INTO call_tickets (call_id, ticket_id, bound_by)
+        SELECT c.id, ${ticketId}::uuid, ${boundBy} FROM calls c WHERE c.id = ${callId}::uuid
+        ON CONFLICT DO NOTHING RETURNING call_id, ticket_id)
+      INSERT INTO call_events (call_id, at, type, data)
+      SELECT call_id, now(), 'ticket_bound', jsonb_build_object('ticketId', ticket_id, 'by', ${boundBy}::text, 'via', 'intake') FROM b`.execute(db);
+  }
+
+  /** The call's draft ticket (at most one at a time, tickets_call_draft_key). */
+  async draftOfCall(db: Executor, callId: string): Promise<TicketRow | undefined> {
+    return db.selectFrom('tickets').select(COLUMNS).where('callId', '=', callId).where('status', '=', 'draft').where('channel', '=', 'phone').executeTakeFirst();
+  }
+
+  /** The content of a draft, compare-and-set on its version; false when it changed meanwhile or is no longer a draft. */
+  async editDraft(db: Executor, id: string, expectedVersion: number, patch: DraftPatch, search: { own: string; expanded: string } | undefined, at: Date): Promise<boolean> {
+    const r = await db.updateTable('tickets').set({
+      ...patch,
+      ...(search ? { searchVector: sql`setweight(to_tsvector('simple', ${search.own}), 'A') || setweight(to_tsvector('simple', ${search.expanded}), 'D')` } : {}),
+      version: sql<number>`version + 1`, updatedAt: at,
+    }).where('id', '=', id).where('version', '=', expectedVersion).where('status', '=', 'draft').executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** The caller's name, address and 保密 as the agent noted them on the draft. */
+  async editDraftCaller(db: Executor, ticketId: string, c: { name?: string | null; address?: string | null; confidential?: boolean }): Promise<void> {
+    const t = await db.selectFrom('tickets').select('citizenId').where('id', '=', ticketId).executeTakeFirst();
+    if (!t?.citizenId) return;
+    const patch = { ...(c.name !== undefined ? { name: c.name } : {}), ...(c.address !== undefined ? { address: c.address } : {}), ...(c.confidential ? { confidential: true } : {}) };
+    if (Object.keys(patch).length) await db.updateTable('citizens').set({ ...patch, updatedAt: sql<Date>`now()` }).where('id', '=', t.citizenId).execute();
+    if (c.confidential !== undefined) await db.updateTable('tickets').set({ confidential: c.confidential }).where('id', '=', ticketId).execute();
   }
 
   async findById(db: Executor, id: string): Promise<TicketRow | undefined> {

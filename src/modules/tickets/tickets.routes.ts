@@ -4,9 +4,10 @@ import { principalOf } from '../../http/auth.js';
 import { errorResponses, IdParams } from '../../http/schemas.js';
 import type { App } from '../../http/types.js';
 import { toTicketAction } from './actions.map.js';
+import type { DraftsService } from './drafts.service.js';
 import type { IntakeService } from './intake.service.js';
 import {
-  ActionBody, AllowedActionsSchema, HistoryQuery, HistorySchema, IntakeBody, IntakeHeaders, IntakeResponse, LinkAttachmentsBody, ListTicketsQuery,
+  ActionBody, AllowedActionsSchema, DraftEditBody, HistoryQuery, HistorySchema, IntakeBody, IntakeHeaders, IntakeResponse, LinkAttachmentsBody, ListTicketsQuery,
   ProgressQueryBody, ProgressSchema, TicketPage, TicketSchema,
 } from './tickets.schemas.js';
 import type { TicketsService } from './tickets.service.js';
@@ -17,11 +18,12 @@ const ACTORS = { roles: ['agent', 'supervisor', 'admin', 'dept_handler'] } as co
 export interface TicketsRoutesOptions {
   readonly tickets: TicketsService;
   readonly intake: IntakeService;
+  readonly drafts: DraftsService;
   readonly progressRateLimit: { readonly max: number; readonly windowMs: number };
 }
 
 export async function ticketsRoutes(app: App, opts: TicketsRoutesOptions): Promise<void> {
-  const { tickets, intake } = opts;
+  const { tickets, intake, drafts } = opts;
 
   app.post('/tickets', {
     schema: {
@@ -56,6 +58,11 @@ export async function ticketsRoutes(app: App, opts: TicketsRoutesOptions): Promi
     schema: { tags: ['tickets'], summary: 'A ticket; the caller is hidden from departments when confidential (保密)', params: IdParams, response: { 200: TicketSchema, ...errorResponses(404) } },
     config: { auth: READERS, audit: { action: 'ticket.read', resource: 'ticket', sensitive: true } },
   }, async (req) => tickets.get(req.params.id, principalOf(req)));
+
+  app.patch('/tickets/:id', {
+    schema: { tags: ['tickets'], summary: 'Fill in a draft ticket (the one a call carries): content, classification, caller details', params: IdParams, body: DraftEditBody, response: { 200: TicketSchema, ...errorResponses(404, 409) } },
+    config: { auth: { roles: ['agent', 'supervisor', 'admin'] }, audit: { action: 'ticket.draft.edit', resource: 'ticket' } },
+  }, async (req) => drafts.edit(req.params.id, req.body, principalOf(req)));
 
   app.get('/tickets/:id/allowed-actions', {
     schema: { tags: ['tickets'], summary: 'What the caller may do with the ticket now', params: IdParams, response: { 200: AllowedActionsSchema, ...errorResponses(404) } },

@@ -119,6 +119,24 @@ export const ListTicketsQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
   limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
 }, { additionalProperties: false });
+/** The agent writes the request into a call's draft (then accepts it with the lifecycle actions). */
+export const DraftEditBody = Type.Object({
+  title: Type.Optional(Text(200)),
+  content: Type.Optional(Text(10000)),
+  type: Type.Optional(RequestTypeSchema),
+  scopeDomain: Type.Optional(Nullable(ScopeDomainSchema)),
+  categoryId: Type.Optional(Nullable(Uuid)),
+  urgency: Type.Optional(UrgencySchema),
+  address: Type.Optional(Nullable(Text(500))),
+  areaCode: Type.Optional(Nullable(AreaCode)),
+  caller: Type.Optional(Type.Object({
+    name: Type.Optional(Nullable(Text(100))),
+    address: Type.Optional(Nullable(Text(500))),
+    confidential: Type.Optional(Type.Boolean({ description: '保密: hides the caller from departments' })),
+  }, { additionalProperties: false })),
+  expectedVersion: Type.Optional(Type.Integer({ minimum: 1 })),
+}, { additionalProperties: false, minProperties: 1 });
+
 export const TicketPage = Type.Object({ items: Type.Array(TicketSchema), next: Nullable(Type.String()) });
 
 export const ActionBody = Type.Object({

@@ -1,6 +1,6 @@
 /** A desktop WebSocket client for the desktop tests: a real `ws` socket against a listening app. */
 import WebSocket from 'ws';
-import type { TestApp } from '../support/app.js';
+import type { TestApp } from './app.js';
 
 /** Whatever JSON.parse gives: the tests read message fields freely and assert on them. */
 type Parsed = ReturnType<typeof JSON.parse>;
