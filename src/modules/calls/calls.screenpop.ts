@@ -42,7 +42,7 @@ export class ScreenPops implements DesktopPort {
   offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void {
     if (!this.sink) return;
     void this.build(row, { offerId: offer.offerId, ringTimeoutSeconds: offer.ringTimeoutSeconds, awaitingAnswer: extra.awaitingAnswer, waitSeconds: extra.waitSeconds, extension: offer.extension, agentId: offer.agentId })
-      .then((pop) => this.push(offer.agentId, 'call.offered', pop))
+      .then((pop) => this.push(offer.agentId, 'call.offered', { ...pop, offeredAt: offer.offeredAt.toISOString() }))
       .catch((err: unknown) => this.log.error({ err, callId: row.id }, 'screen-pop failed'));
   }
 
