@@ -269,6 +269,10 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
     async close() {
       if (closed) return;
       closed = true;
+      // The whole grace period is the budget: the outbox flush may use what the other steps left,
+      // keeping a reserve for closing NATS and PostgreSQL before close-with-grace gives up.
+      const deadline = Date.now() + config.http.shutdownGraceMs;
+      const reserveMs = Math.min(5000, config.http.shutdownGraceMs / 5);
       const step = async (name: string, fn: () => Promise<unknown>) => {
         const t0 = Date.now();
         await fn();
@@ -284,7 +288,7 @@ export async function buildApp(opts: BuildOptions): Promise<Hotline> {
       if (started) {
         // Publish what the last requests wrote, while NATS is still connected.
         await step('outbox-flush', async () => {
-          if (!(await relay.flush(Math.min(5000, config.http.shutdownGraceMs / 2)))) {
+          if (!(await relay.flush(Math.max(250, deadline - Date.now() - reserveMs)))) {
             logger.warn('outbox not fully flushed at shutdown; the next start publishes the rest');
           }
         });

@@ -110,6 +110,8 @@ describe('recovery after ARI outages and Asterisk restarts', () => {
     c.asterisk.setDown(true);
     await until(() => !c.asterisk.isAppConnected('hotline'), 'app disconnected');
     c.asterisk.hangup(c.agentChannel('1002')!);
+    // Before the reconnect: the re-offer may be placed the moment the offer settles.
+    c.asterisk.setEndpoint('PJSIP/agent1002', { outcome: 'answer', answerAfterMs: 20 });
     c.asterisk.setDown(false);
     await reconnected();
     const rec = await until(async () => {
@@ -117,7 +119,6 @@ describe('recovery after ARI outages and Asterisk restarts', () => {
       return r.offers[0]?.outcome ? r : undefined;
     }, 'offer settled');
     expect(rec.offers[0]).toMatchObject({ agentId: a2.id, outcome: 'lost' });
-    c.asterisk.setEndpoint('PJSIP/agent1002', { outcome: 'answer', answerAfterMs: 20 });
     // Not the agent's fault as far as we know: ready again, and the caller is offered again.
     expect((await waitCallState(c, ch, 'connected')).agentId).toBe(a2.id);
   });
