@@ -29,6 +29,13 @@ export const DEFAULT_DIALPLAN: Dialplan = {
   'from-emergency': {
     '_X.': { app: 'hotline', args: ['transfer-in'], priority: 3 },
   },
+  // Feature codes on agents' phones, as dialplans/extensions.conf [agents] has them.
+  agents: {
+    '*11': { app: 'hotline', args: ['feature', 'login'], priority: 1 },
+    '*12': { app: 'hotline', args: ['feature', 'logout'], priority: 1 },
+    '*21': { app: 'hotline', args: ['feature', 'ready'], priority: 1 },
+    '*22': { app: 'hotline', args: ['feature', 'not-ready'], priority: 1 },
+  },
 };
 
 export const DEFAULT_ENDPOINTS: Record<string, EndpointBehaviour> = {

@@ -22,6 +22,7 @@ import {
   STASIS_APP,
   STASIS_ARGS,
   agentEndpoint,
+  agentExtensionOfChannel,
   afterStasisTarget,
   outboundEndpoint,
   parseStasisArgs,
@@ -162,6 +163,13 @@ describe('contract constants', () => {
     expect(parseStasisArgs(['feature', 'ready'])).toEqual({ kind: 'feature', feature: 'ready' });
     expect(() => parseStasisArgs(['feature', 'dial'])).toThrow(ValidationError);
     expect(() => parseStasisArgs([])).toThrow(ValidationError);
+  });
+
+  it('tells an agent phone\'s extension from its channel name, and nothing else', () => {
+    expect(agentExtensionOfChannel('PJSIP/agent1001-00000002')).toBe('1001');
+    for (const name of ['PJSIP/trunk-00000001', 'PJSIP/agent100-00000001', 'PJSIP/agent10011-00000001', 'Local/1001@agents-00000001;1', 'PJSIP/agent1001']) {
+      expect(agentExtensionOfChannel(name)).toBeUndefined();
+    }
   });
 
   it('the header rules accept what the dialplan filter lets through and nothing else', () => {

@@ -3,7 +3,7 @@
  * an Asterisk restart. Waiting callers keep their order, connected calls stay connected and
  * recorded, and calls whose channels vanished end with the right disposition.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { callCentre, waitCallState, type Agent, type CallCentre } from '../support/call-centre.js';
 import { until } from '../support/wait.js';
 
@@ -121,6 +121,25 @@ describe('recovery after ARI outages and Asterisk restarts', () => {
     expect(rec.offers[0]).toMatchObject({ agentId: a2.id, outcome: 'lost' });
     // Not the agent's fault as far as we know: ready again, and the caller is offered again.
     expect((await waitCallState(c, ch, 'connected')).agentId).toBe(a2.id);
+  });
+
+  it('a call that cannot be stored at once is retried; if the database stays away it is refused with congestion', async () => {
+    await c.login(a1);
+    const arrive = vi.spyOn(c.calls.ledger, 'arrive')
+      .mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'))
+      .mockRejectedValueOnce(new Error('timeout exceeded when trying to connect'));
+    try {
+      const served = await c.asterisk.inboundCall({ callerNumber: '13300000010' });
+      expect((await waitCallState(c, served, 'connected')).agentId).toBe(a1.id);
+      expect(arrive).toHaveBeenCalledTimes(3);
+      arrive.mockRejectedValue(new Error('timeout exceeded when trying to connect'));
+      const refused = await c.asterisk.inboundCall({ callerNumber: '13300000011' });
+      const hangup = await until(() => c.asterisk.requests.find((r) => r.method === 'DELETE' && r.path === `/ari/channels/${refused}`), 'refused');
+      expect(hangup.query).toMatchObject({ reason: 'congestion' });
+      expect(await c.sql('SELECT 1 FROM calls WHERE channel_id = $1', [refused])).toEqual([]);
+    } finally {
+      arrive.mockRestore();
+    }
   });
 
   it('an Asterisk restart: every call it held is lost, agents are freed, callers who waited get a callback', async () => {

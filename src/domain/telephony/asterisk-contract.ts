@@ -113,6 +113,15 @@ export function agentEndpoint(extension: string): string {
   return `PJSIP/${AGENT_ENDPOINT_PREFIX}${extension}`;
 }
 
+/**
+ * The agent extension of a channel on an agent's phone (`PJSIP/agent1001-00000002` → `1001`),
+ * from the endpoint Asterisk authenticated; undefined for any other channel.
+ */
+export function agentExtensionOfChannel(channelName: string): string | undefined {
+  const m = /^PJSIP\/agent(1[0-9]{3})-[0-9a-f]+$/.exec(channelName);
+  return m?.[1];
+}
+
 /** Carrier trunk endpoint name in sip/pjsip.conf (globals OUTBOUND_TRUNK points at it). */
 export const DEFAULT_TRUNK_ENDPOINT = 'trunk';
 

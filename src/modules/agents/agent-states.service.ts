@@ -13,8 +13,8 @@ import {
 } from '../../domain/agents/index.js';
 import { requireRole, type Principal } from '../../domain/auth.js';
 import type { Clock } from '../../domain/clock.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../domain/errors.js';
-import { agentEndpoint } from '../../domain/telephony/asterisk-contract.js';
+import { ConflictError, DomainError, NotFoundError, ValidationError } from '../../domain/errors.js';
+import { agentEndpoint, type AgentFeature } from '../../domain/telephony/asterisk-contract.js';
 import type { NewEvent } from '../events/events.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
 import type { AgentStateRow, AgentsRepository, StateLogRow } from './agents.repository.js';
@@ -38,6 +38,14 @@ export interface ChangeOptions {
   readonly callId?: string | undefined;
   readonly extension?: string | undefined;
   readonly wrapUpSeconds?: number | undefined;
+}
+
+export interface PhoneFeatureResult {
+  readonly ok: boolean;
+  /** `logged_in`, `already_logged_in`, `logged_out`, `not_logged_in`, `changed`, or the refusal's error code. */
+  readonly code: string;
+  readonly agentId?: string;
+  readonly state?: AgentState;
 }
 
 export interface AgentStateView {
@@ -153,6 +161,36 @@ export class AgentStatesService {
       throw new ConflictError(`Already logged in at ${current.extension}`, 'already_logged_in', { extension: current.extension });
     }
     return this.change(actor.id, input.state ?? 'ready', { reason: input.reason, actor: { type: 'agent', id: actor.id }, expectedState: 'offline', extension });
+  }
+
+  /**
+   * A feature code dialled on an agent's phone (`*11` login, `*12` logout, `*21` ready, `*22`
+   * not ready). The phone's PJSIP endpoint says who: for login the agent whose extension it is,
+   * otherwise whoever is logged in there (hot-desking included). A refusal is an answer, not an
+   * error: the phone plays it back.
+   */
+  async phoneFeature(extension: string, feature: AgentFeature): Promise<PhoneFeatureResult> {
+    try {
+      const atPhone = await this.repo.findStateAtExtension(this.db, extension);
+      if (feature === 'login') {
+        if (atPhone) return { ok: true, code: 'already_logged_in', agentId: atPhone.agentId, state: atPhone.state };
+        const home = await this.repo.findByExtension(this.db, extension);
+        if (!home) return { ok: false, code: 'unknown_extension' };
+        if (!home.active) return { ok: false, code: 'agent_inactive', agentId: home.userId };
+        const view = await this.change(home.userId, 'ready', { actor: { type: 'agent', id: home.userId }, expectedState: 'offline', extension });
+        return { ok: true, code: 'logged_in', agentId: view.agentId, state: view.state };
+      }
+      if (!atPhone) return feature === 'logout' ? { ok: true, code: 'not_logged_in' } : { ok: false, code: 'not_logged_in' };
+      const actor: ActorRef = { type: 'agent', id: atPhone.agentId };
+      const view = feature === 'logout' ? await this.change(atPhone.agentId, 'offline', { actor })
+        : feature === 'ready' ? await this.change(atPhone.agentId, 'ready', { actor })
+          : await this.change(atPhone.agentId, 'not_ready', { actor, reason: 'break' });
+      return { ok: true, code: feature === 'logout' ? 'logged_out' : 'changed', agentId: view.agentId, state: view.state };
+    } catch (err) {
+      // Illegal from here (on a call, already logged in elsewhere, …): the code says why.
+      if (err instanceof DomainError) return { ok: false, code: err.code };
+      throw err;
+    }
   }
 
   async logout(actor: Principal): Promise<AgentStateView> {

@@ -106,6 +106,12 @@ export class AgentsRepository {
       .select(STATE_COLUMNS).where('s.agentId', '=', agentId).executeTakeFirst()) as AgentStateRow | undefined;
   }
 
+  /** The agent logged in at this extension (the state row holds the extension only while logged in). */
+  async findStateAtExtension(db: Executor, extension: string): Promise<AgentStateRow | undefined> {
+    return (await db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId').innerJoin('users as u', 'u.id', 'a.userId')
+      .select(STATE_COLUMNS).where('s.extension', '=', extension).executeTakeFirst()) as AgentStateRow | undefined;
+  }
+
   async listStates(db: Executor, f: { centreId?: string; state?: AgentState; includeOffline: boolean; limit: number }): Promise<AgentStateRow[]> {
     let q = db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId').innerJoin('users as u', 'u.id', 'a.userId')
       .select(STATE_COLUMNS).where('a.active', '=', true).orderBy('a.extension').limit(f.limit);

@@ -95,7 +95,7 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
     acd = acdService;
     const screenPops = new ScreenPops(ctx.db, repo, directory, desktop, draftTickets(ctx), (callId) => callRouter.get(callId), ctx.logger.child({ component: 'screen-pop' }));
     const callRouter: CallRouter = new CallRouter({
-      telephony, db: ctx.db, calls: repo, ledger, logger: ctx.logger.child({ component: 'calls' }),
+      telephony, db: ctx.db, calls: repo, ledger, logger: ctx.logger.child({ component: 'calls' }), features: agentStates,
       session: {
         telephony, ledger, acd: acdService, queues: directory, ivr, progress, desktop: screenPops,
         extensionOf: (userId) => repo.extensionOf(ctx.db, userId),

@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { Channel, NodeEvent, ResyncSnapshot, StasisStartEvent, TelephonyPort, UnknownAriEvent } from '../../adapters/ari/index.js';
 import { isAriNotFound } from '../../adapters/ari/index.js';
 import { reconcileNode, type KnownCall } from '../../domain/telephony/reconcile.js';
-import { CHANNEL_VARIABLES, STASIS_ARGS } from '../../domain/telephony/asterisk-contract.js';
+import { CHANNEL_VARIABLES, parseStasisArgs, STASIS_ARGS } from '../../domain/telephony/asterisk-contract.js';
+import { FeatureCodeCall, type PhoneFeaturePort } from './calls.features.js';
 import type { AcdOffer } from './acd.service.js';
 import type { CallLedger } from './calls.ledger.js';
 import type { CallDirection, CallsRepository } from './calls.repository.js';
@@ -20,6 +21,10 @@ import type { Database } from '../../adapters/db/database.js';
 type AnyEvent = NodeEvent | (UnknownAriEvent & { readonly nodeId: string });
 
 const SEP = '\u0000';
+// Storing an arriving call: about 15 s of retries (0.25, 0.5, 1, 2, 4, 4, 4 s) before refusing it.
+const ARRIVE_ATTEMPTS = 8;
+const ARRIVE_RETRY_FIRST_MS = 250;
+const ARRIVE_RETRY_MAX_MS = 4000;
 
 /** The channel, bridge or media target an event is about (as the adapter's lanes key them). */
 export function eventTarget(ev: AnyEvent): string | undefined {
@@ -37,6 +42,8 @@ export interface RouterDeps {
   readonly calls: CallsRepository;
   readonly ledger: CallLedger;
   readonly session: Omit<SessionDeps, 'registry'>;
+  /** Agent feature codes (`*11`, `*21`, …); without it such channels are hung up. */
+  readonly features?: PhoneFeaturePort | undefined;
   readonly logger: Logger;
 }
 
@@ -44,6 +51,7 @@ export class CallRouter implements SessionRegistry {
   private readonly sessions = new Map<string, CallSession>();
   private readonly keys = new Map<string, CallSession>();
   private readonly keysOf = new Map<CallSession, Set<string>>();
+  private readonly featureCalls = new Map<string, FeatureCodeCall>();
   /** Nodes whose snapshot has been reconciled since the last connect: the ACD serves only these. */
   private readonly reconciled = new Set<string>();
   private readonly unsubscribe: (() => void)[] = [];
@@ -134,6 +142,11 @@ export class CallRouter implements SessionRegistry {
       return this.stasisStart(e as StasisStartEvent & { nodeId: string }).catch((err: unknown) => this.deps.logger.error({ err }, 'StasisStart handling failed'));
     }
     if (target === undefined) return undefined;
+    const feature = this.featureCalls.get(`${e.nodeId}${SEP}${target}`);
+    if (feature) {
+      feature.handle(e as NodeEvent);
+      return undefined;
+    }
     const session = this.keys.get(`${e.nodeId}${SEP}${target}`);
     if (session) {
       session.handle(e as NodeEvent);
@@ -166,22 +179,66 @@ export class CallRouter implements SessionRegistry {
       await this.newCall(e.nodeId, e.channel, kind === STASIS_ARGS.transferIn ? 'transfer_in' : 'inbound');
       return;
     }
-    // An agent leg whose call is over, a returned channel we did not send, a feature code:
-    // nothing here owns it.
+    if (kind === STASIS_ARGS.feature && this.deps.features && this.accepting) {
+      await this.featureCode(e);
+      return;
+    }
+    // An agent leg whose call is over, a returned channel we did not send: nothing here owns it.
     this.deps.logger.info({ nodeId: e.nodeId, channelId: e.channel.id, args: e.args }, 'channel entered Stasis with no call; hanging up');
     await this.hangup(e.nodeId, e.channel.id);
+  }
+
+  /** Runs in the background: the channel's later events (its playback finishing) must reach it. */
+  private async featureCode(e: StasisStartEvent & { nodeId: string }): Promise<void> {
+    let entry;
+    try {
+      entry = parseStasisArgs(e.args);
+    } catch {
+      entry = undefined;
+    }
+    if (entry?.kind !== 'feature') {
+      this.deps.logger.warn({ nodeId: e.nodeId, channelId: e.channel.id, args: e.args }, 'unknown feature code entry; hanging up');
+      await this.hangup(e.nodeId, e.channel.id);
+      return;
+    }
+    const key = `${e.nodeId}${SEP}${e.channel.id}`;
+    const call = new FeatureCodeCall(this.deps.telephony.node(e.nodeId), e.channel, entry.feature, this.deps.features!, this.deps.session.timers,
+      this.deps.logger.child({ nodeId: e.nodeId, channelId: e.channel.id }));
+    this.featureCalls.set(key, call);
+    void call.run()
+      .catch((err: unknown) => this.deps.logger.error({ err, channelId: e.channel.id }, 'feature code failed'))
+      .finally(() => this.featureCalls.delete(key));
   }
 
   private async newCall(nodeId: string, channel: Channel, direction: CallDirection): Promise<CallSession | undefined> {
     const vars = channel.channelvars ?? {};
     const transfer = direction === 'transfer_in' ? transferData(vars) : null;
-    const { row, created } = await this.deps.ledger.arrive({
+    const arrival = {
       id: randomUUID(), nodeId, channelId: channel.id, direction,
       callerNumber: (vars[CHANNEL_VARIABLES.originalCaller] || channel.caller.number || '').slice(0, 32),
       callerName: (channel.caller.name || '').slice(0, 100),
       dialedNumber: (vars[CHANNEL_VARIABLES.dialedNumber] || channel.dialplan.exten || '').slice(0, 32),
       language: channel.language === 'en' ? 'en' : 'zh', transfer,
-    });
+    } as const;
+    // Nothing is done with a call before its row exists. A failing database is retried (the
+    // insert is idempotent per channel); the caller hears ringing meanwhile, and the channel's
+    // later events (a hang-up) wait for this and end the call properly. After that the caller
+    // is refused with congestion rather than left in silence.
+    let stored: Awaited<ReturnType<CallLedger['arrive']>> | undefined;
+    for (let attempt = 0, delay = ARRIVE_RETRY_FIRST_MS; !stored; attempt++, delay = Math.min(delay * 2, ARRIVE_RETRY_MAX_MS)) {
+      try {
+        stored = await this.deps.ledger.arrive(arrival);
+      } catch (err) {
+        if (attempt + 1 >= ARRIVE_ATTEMPTS) {
+          this.deps.logger.error({ err, nodeId, channelId: channel.id, attempts: attempt + 1 }, 'could not store an arriving call; refusing it');
+          await this.hangup(nodeId, channel.id, 'congestion');
+          return undefined;
+        }
+        this.deps.logger.warn({ err, nodeId, channelId: channel.id, attempt: attempt + 1 }, 'could not store an arriving call; retrying');
+        await new Promise<void>((r) => this.deps.session.timers.setTimeout(r, delay));
+      }
+    }
+    const { row, created } = stored;
     const session = this.sessions.get(row.id) ?? new CallSession(row, { ...this.deps.session, registry: this }, this.deps.logger);
     if (created) session.begin();
     return session;
@@ -252,9 +309,9 @@ export class CallRouter implements SessionRegistry {
     }
   }
 
-  private async hangup(nodeId: string, channelId: string): Promise<void> {
+  private async hangup(nodeId: string, channelId: string, reason?: 'congestion'): Promise<void> {
     try {
-      await this.deps.telephony.node(nodeId).channels.hangup(channelId);
+      await this.deps.telephony.node(nodeId).channels.hangup(channelId, reason ? { reason } : {});
     } catch (err) {
       if (!isAriNotFound(err)) this.deps.logger.warn({ err, nodeId, channelId }, 'hangup failed');
     }
