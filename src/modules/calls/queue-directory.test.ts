@@ -4,7 +4,7 @@ import { QueueDirectory } from './queue-directory.js';
 
 const queue = (id: string, wrapUpSeconds: number): PublicQueue => ({
   id, code: id, name: id, centreId: 'c', language: null, requiredSkills: [], priorityRules: [], maxWaitSeconds: 300,
-  overflow: { action: 'callback', queueId: null } as PublicQueue['overflow'], announcementIntervalSeconds: 30, callbackOfferSeconds: null,
+  overflow: { action: 'callback', queueId: null }, announcementIntervalSeconds: 30, callbackOfferSeconds: null,
   wrapUpSeconds, ringTimeoutSeconds: 20, serviceLevelSeconds: 15, scheduleId: null, active: true, version: 1, createdAt: '', updatedAt: '',
 });
 
