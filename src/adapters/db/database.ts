@@ -38,3 +38,38 @@ export function createDb(url: string, poolSize: number, logger: Logger): DbHandl
     },
   };
 }
+
+/**
+ * Failures after which nothing was committed, so the work may simply run again: no pool
+ * connection within `connectionTimeoutMillis` (nothing was sent), a serialization failure or a
+ * deadlock (PostgreSQL rolled the transaction back). A connection lost mid-transaction is not
+ * here: whether its COMMIT got through is unknown.
+ */
+export function isRetryableDbError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (e?.code === '40001' || e?.code === '40P01') return true;
+  return typeof e?.message === 'string' && e.message.startsWith('timeout exceeded when trying to connect');
+}
+
+export interface RetryOptions {
+  readonly attempts?: number;
+  readonly firstDelayMs?: number;
+  readonly maxDelayMs?: number;
+  readonly onRetry?: (err: unknown, attempt: number) => void;
+}
+
+/** Runs `fn` again (with capped exponential backoff) while it fails with a retryable error. */
+export async function retryDb<T>(fn: () => Promise<T>, o: RetryOptions = {}): Promise<T> {
+  const attempts = o.attempts ?? 8;
+  let delay = o.firstDelayMs ?? 100;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || !isRetryableDbError(err)) throw err;
+      o.onRetry?.(err, attempt);
+      await new Promise((r) => setTimeout(r, delay * (0.5 + Math.random() / 2)));
+      delay = Math.min(delay * 2, o.maxDelayMs ?? 2000);
+    }
+  }
+}

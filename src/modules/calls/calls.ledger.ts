@@ -7,7 +7,7 @@
  * Lock order (as in the ACD): queue entry → call → agent state → offer.
  */
 import type { Logger } from 'pino';
-import type { Database, Tx } from '../../adapters/db/database.js';
+import { retryDb, type Database, type Tx } from '../../adapters/db/database.js';
 import { formatLocalDate, localDayOf, SHANGHAI_UTC_OFFSET_MINUTES } from '../../domain/calendar/local-date.js';
 import { offerOutcomeFromCause, outcomeBlamesAgent, type OfferOutcome } from '../../domain/calls/offers.js';
 import { assertCallMove, type CallDisposition, type CallEventType, type CallState, type HangupParty } from '../../domain/calls/states.js';
@@ -72,6 +72,19 @@ export class CallLedger {
     private readonly wrapUpSecondsOf: (queueId: string | null) => Promise<number>,
   ) {}
 
+  /**
+   * Every call-flow transaction: under overload (no pool connection in time) or a serialization
+   * failure it runs again rather than failing the call's step. Losing a step would leave the
+   * call in a state it is no longer in (a hang-up never recorded).
+   */
+  private tx<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.retrying(() => this.db.transaction().execute(fn));
+  }
+
+  private retrying<T>(fn: () => Promise<T>): Promise<T> {
+    return retryDb(fn, { onRetry: (err, attempt) => this.logger.warn({ err, attempt }, 'call-flow database work failed; retrying') });
+  }
+
   now(): Date {
     return this.clock.now();
   }
@@ -79,7 +92,7 @@ export class CallLedger {
   /** StasisStart: the call row before anything else happens to the channel. */
   async arrive(c: Omit<NewCallRow, 'arrivedAt'>): Promise<{ row: CallRow; created: boolean }> {
     const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const res = await this.calls.insert(tx, { ...c, arrivedAt: at });
       if (res.created) {
         await this.calls.appendEvent(tx, res.row.id, 'arrived', at, { direction: c.direction, nodeId: c.nodeId, channelId: c.channelId, dialed: c.dialedNumber, ...(c.transfer ? { transfer: c.transfer } : {}) });
@@ -91,7 +104,7 @@ export class CallLedger {
 
   /** A timeline row without a state change (IVR choices, announcements, answered, flags …). */
   async note(callId: string, type: CallEventType, data: Record<string, unknown> = {}, patch?: CallPatch): Promise<void> {
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.appendEvent(tx, callId, type, this.now(), data);
       if (patch) await this.calls.update(tx, callId, patch);
     });
@@ -99,7 +112,7 @@ export class CallLedger {
 
   async ivrStep(callId: string, step: Omit<IvrStep, 'at'>): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.appendIvrStep(tx, callId, { ...step, at: at.toISOString() });
       await this.calls.appendEvent(tx, callId, 'ivr_choice', at, { ...step });
     });
@@ -107,7 +120,7 @@ export class CallLedger {
 
   /** A state change with no queue or agent involved (arrived → ivr, ivr → self_service …). */
   async move(callId: string, from: CallState, to: CallState, type: CallEventType, data: Record<string, unknown> = {}, patch: CallPatch = {}): Promise<CallRow> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const row = await this.lockExpecting(tx, callId, from);
       assertCallMove(from, to);
       await this.calls.update(tx, callId, { ...patch, state: to });
@@ -119,7 +132,7 @@ export class CallLedger {
   /** Into a queue (first time, after a no-answer, after an overflow or a recovery). */
   async enqueue(callId: string, from: CallState, q: QueueInput): Promise<EntryRow> {
     const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const existing = await this.acd.lockEntry(tx, callId);
       const row = await this.lockExpecting(tx, callId, from);
       assertCallMove(from, 'queued');
@@ -136,7 +149,7 @@ export class CallLedger {
 
   /** A supervisor (or a flag found later) raises a waiting caller's priority. */
   async raisePriority(callId: string, priority: number, actor: string): Promise<EntryRow> {
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const entry = await this.acd.lockEntry(tx, callId);
       if (!entry) throw new ConflictError('The caller is not waiting in a queue', 'call_not_queued');
       if (priority <= entry.priority) throw new ConflictError(`Priority ${priority} is not above the current ${entry.priority}`, 'priority_not_raised', { priority: entry.priority });
@@ -149,7 +162,7 @@ export class CallLedger {
 
   /** When the originate for an offer went out (the offer itself is stored by the ACD). */
   async offerOriginated(offerId: string): Promise<void> {
-    await this.acd.markOriginated(this.db, offerId, this.now());
+    await this.retrying(() => this.acd.markOriginated(this.db, offerId, this.now()));
   }
 
   /**
@@ -160,7 +173,7 @@ export class CallLedger {
   async offerFailed(callId: string, offerId: string, o: { outcome?: OfferOutcome; cause?: number | undefined; techCause?: number | string | undefined }): Promise<{ outcome: OfferOutcome; readyAgents: string[]; callState: CallState } | null> {
     const outcome = o.outcome ?? offerOutcomeFromCause(o.cause);
     const at = this.now();
-    const res = await this.db.transaction().execute(async (tx) => {
+    const res = await this.tx(async (tx) => {
       const entry = await this.acd.lockEntry(tx, callId);
       const row = await this.calls.lock(tx, callId);
       const offer = await this.acd.findOffer(tx, offerId);
@@ -184,7 +197,7 @@ export class CallLedger {
   /** The agent answered: the caller leaves the queue, the call is connected and recorded. */
   async connect(callId: string, offerId: string, c: { bridgeId: string; recordingName: string | null; recordingFormat: string }): Promise<CallRow> {
     const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const entry = await this.acd.lockEntry(tx, callId);
       const row = await this.lockExpecting(tx, callId, 'offering');
       const offer = await this.acd.findOffer(tx, offerId);
@@ -205,7 +218,7 @@ export class CallLedger {
   /** A new recording segment (e.g. the bridge was rebuilt after a recovery). */
   async recordingStarted(callId: string, nodeId: string, name: string, format: string): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.insertRecording(tx, { name, callId, nodeId, format, startedAt: at });
       await this.calls.appendEvent(tx, callId, 'recording_started', at, { name });
     });
@@ -213,7 +226,7 @@ export class CallLedger {
 
   async recordingFinished(callId: string, name: string, r: { state: 'done' | 'failed'; durationSeconds?: number | null; cause?: string | null }): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.finishRecording(tx, name, { state: r.state, endedAt: at, durationSeconds: r.durationSeconds ?? null });
       await this.calls.appendEvent(tx, callId, 'recording_finished', at, { name, state: r.state, durationSeconds: r.durationSeconds ?? null, ...(r.cause ? { cause: r.cause } : {}) });
     });
@@ -221,20 +234,20 @@ export class CallLedger {
 
   /** A recording event that reached no session: found by its name. False when it is not ours. */
   async recordingFinishedByName(name: string, r: { state: 'done' | 'failed'; durationSeconds?: number | null; cause?: string | null }): Promise<boolean> {
-    const rec = await this.calls.findRecording(this.db, name);
+    const rec = await this.retrying(() => this.calls.findRecording(this.db, name));
     if (!rec) return false;
     if (rec.state === 'recording') await this.recordingFinished(rec.callId, name, r);
     return true;
   }
 
   async recordingSize(name: string, sizeBytes: number): Promise<void> {
-    await this.calls.setRecordingSize(this.db, name, sizeBytes);
+    await this.retrying(() => this.calls.setRecordingSize(this.db, name, sizeBytes));
   }
 
   /** The agent hung up: the caller goes to the survey; the agent to wrap-up. */
   async toSurvey(callId: string): Promise<CallRow> {
     const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const row = await this.lockExpecting(tx, callId, 'connected');
       assertCallMove('connected', 'survey');
       await this.wrapUp(tx, row);
@@ -246,7 +259,7 @@ export class CallLedger {
 
   async surveyResult(callId: string, result: SurveyResult | null, digit: string | null): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.update(tx, callId, { surveyResult: result });
       await this.calls.appendEvent(tx, callId, 'survey', at, { step: 'result', result, digit });
       await this.outbox.append(tx, [{ type: 'call.survey_completed', payload: { callId, result, at: at.toISOString() } }]);
@@ -259,7 +272,7 @@ export class CallLedger {
    */
   async callbackTask(callId: string, kind: Exclude<CallbackKind, 'missed'>, recordingName: string | null = null): Promise<CallbackTaskRow | null> {
     const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const entry = await this.acd.lockEntry(tx, callId);
       const row = await this.calls.lock(tx, callId);
       if (!row || !row.callerNumber) return null;
@@ -282,7 +295,7 @@ export class CallLedger {
    */
   async end(callId: string, e: EndInput): Promise<EndResult | null> {
     const at = this.now();
-    const res = await this.db.transaction().execute(async (tx): Promise<EndResult | null> => {
+    const res = await this.tx(async (tx): Promise<EndResult | null> => {
       const entry = await this.acd.lockEntry(tx, callId);
       const row = await this.calls.lock(tx, callId);
       if (!row || row.state === 'ended') return null;
@@ -330,7 +343,7 @@ export class CallLedger {
    */
   async leaveQueue(callId: string, to: 'voicemail'): Promise<CallRow> {
     const at = this.now();
-    const res = await this.db.transaction().execute(async (tx) => {
+    const res = await this.tx(async (tx) => {
       const entry = await this.acd.lockEntry(tx, callId);
       const row = await this.lockExpecting(tx, callId, 'queued');
       assertCallMove('queued', to);
@@ -353,7 +366,7 @@ export class CallLedger {
 
   async setHeld(callId: string, held: boolean, by: string): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.lockExpecting(tx, callId, 'connected');
       await this.calls.update(tx, callId, { held });
       await this.calls.appendEvent(tx, callId, held ? 'hold' : 'unhold', at, { by });
@@ -364,7 +377,7 @@ export class CallLedger {
   /** A consultation starts, changes state (talking, conference) or ends (null). */
   async setConsult(callId: string, consult: ConsultInfo | null, data: Record<string, unknown>, transfer?: { outcome?: TransferRow['outcome']; answered?: boolean; ended?: boolean; cause?: number | null }): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.update(tx, callId, { consult });
       await this.calls.appendEvent(tx, callId, 'consult', at, data);
       const transferId = (data.transferId as string | undefined) ?? consult?.transferId;
@@ -379,7 +392,7 @@ export class CallLedger {
 
   async startConsult(callId: string, consult: ConsultInfo, by: string): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.lockExpecting(tx, callId, 'connected');
       await this.calls.insertTransfer(tx, {
         id: consult.transferId, callId, kind: consult.target.kind, target: consult.target.value, label: consult.target.label ?? null, mode: 'consult',
@@ -397,7 +410,7 @@ export class CallLedger {
   async transfer(callId: string, t: { id: string; kind: 'queue' | 'number' | 'agent'; target: string; label: string | null; channelId: string | null; by: string; handOff: Record<string, string> | null },
     queue?: { queueId: string; priority: number; holdingBridgeId: string }): Promise<CallRow> {
     const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const existing = await this.acd.lockEntry(tx, callId);
       const row = await this.lockExpecting(tx, callId, 'connected');
       const to: CallState = queue ? 'queued' : 'transferring';
@@ -419,7 +432,7 @@ export class CallLedger {
   /** The number a blind transfer dialled answered: the caller talks to it now. */
   async transferAnswered(callId: string, transferId: string, bridgeId: string): Promise<CallRow> {
     const at = this.now();
-    return this.db.transaction().execute(async (tx) => {
+    return this.tx(async (tx) => {
       const row = await this.lockExpecting(tx, callId, 'transferring');
       assertCallMove('transferring', 'transferred');
       await this.calls.updateTransfer(tx, transferId, { answeredAt: at, outcome: 'connected' });
@@ -431,7 +444,7 @@ export class CallLedger {
 
   async transferFailed(callId: string, transferId: string, cause: number | null): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.updateTransfer(tx, transferId, { endedAt: at, outcome: 'failed', cause });
       await this.calls.appendEvent(tx, callId, 'transfer', at, { transferId, step: 'failed', cause });
     });
@@ -439,7 +452,7 @@ export class CallLedger {
 
   async monitorStarted(m: Omit<MonitorRow, 'endedAt' | 'startedAt'>): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       await this.calls.insertMonitor(tx, { ...m, startedAt: at });
       await this.calls.appendEvent(tx, m.callId, 'monitor', at, { step: 'started', monitorId: m.id, mode: m.mode, supervisorId: m.supervisorId });
     });
@@ -447,7 +460,7 @@ export class CallLedger {
 
   async monitorEnded(m: Pick<MonitorRow, 'id' | 'callId'>): Promise<void> {
     const at = this.now();
-    await this.db.transaction().execute(async (tx) => {
+    await this.tx(async (tx) => {
       if (await this.calls.endMonitor(tx, m.id, at)) await this.calls.appendEvent(tx, m.callId, 'monitor', at, { step: 'ended', monitorId: m.id });
     });
   }
