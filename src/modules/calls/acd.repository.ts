@@ -105,9 +105,19 @@ export class AcdRepository {
   }
 
   /** How many callers of the queue are served before this one. */
+  /** The queue's waiting callers in the order they are served (the ACD's order). */
+  async waitingOrder(db: Executor, queueId: string): Promise<string[]> {
+    const rows = await db.selectFrom('queueEntries').select('callId')
+      .where('queueId', '=', queueId).where('state', '=', 'waiting')
+      .orderBy('priority', 'desc').orderBy('enqueuedAt').orderBy('callId')
+      .execute();
+    return rows.map((r) => r.callId);
+  }
+
+  /** Callers waiting ahead of this entry (being offered an agent right now is not waiting). */
   async countAhead(db: Executor, e: Pick<EntryRow, 'callId' | 'queueId' | 'priority' | 'enqueuedAt'>): Promise<number> {
     const row = await db.selectFrom('queueEntries').select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('queueId', '=', e.queueId)
+      .where('queueId', '=', e.queueId).where('state', '=', 'waiting')
       .where((eb) => eb.or([
         eb('priority', '>', e.priority),
         eb.and([eb('priority', '=', e.priority), eb('enqueuedAt', '<', e.enqueuedAt)]),

@@ -483,10 +483,6 @@ export class CallLedger {
     return this.acd.openOfferOfCall(this.db, callId);
   }
 
-  async position(entry: EntryRow): Promise<number> {
-    return this.acd.countAhead(this.db, entry);
-  }
-
   private async lockExpecting(tx: Tx, callId: string, expected: CallState): Promise<CallRow> {
     const row = await this.calls.lock(tx, callId);
     if (!row) throw new ConflictError(`Call ${callId} has no row`, 'call_not_found');

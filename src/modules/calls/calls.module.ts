@@ -67,6 +67,7 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
   const repo = new CallsRepository();
   const acdRepo = new AcdRepository();
   const directory = new QueueDirectory(queues);
+  queues.onChange(() => directory.invalidate());
   const ledger = new CallLedger(ctx.db, repo, acdRepo, agentStates, ctx.outbox, ctx.clock, { missedCallMinWaitSeconds: settings.missedCallMinWaitSeconds },
     ctx.logger, async (queueId) => (queueId ? (await directory.get(queueId))?.wrapUpSeconds ?? 0 : 0));
 
@@ -102,6 +103,7 @@ export function callsModule(ctx: ModuleContext): FeatureModule {
         opening: { isOpen: async (id) => (await queues.openingStatus(id)).open },
         lookupCaller: (row) => insights.lookupCaller(row),
         queueStats: (q) => insights.queueStats(q),
+        callersAhead: (callId, queueId) => insights.callersAhead(callId, queueId),
         recordingSize: (nodeId, name) => rec.measure(nodeId, name),
         timers: ctx.timers,
         settings: {

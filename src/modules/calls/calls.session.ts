@@ -74,6 +74,8 @@ export interface SessionDeps {
   readonly progress: ProgressPort | undefined;
   readonly lookupCaller: (row: CallRow) => Promise<CallerInfo>;
   readonly queueStats: (queue: PublicQueue) => Promise<{ averageHandleSeconds: number; staffedAgents: number }>;
+  /** Callers waiting ahead of this one (undefined: it no longer waits in that queue). */
+  readonly callersAhead: (callId: string, queueId: string) => Promise<number | undefined>;
   readonly recordingSize: (nodeId: string, name: string) => void;
   readonly timers: Timers;
   readonly settings: CallFlowSettings;
@@ -357,9 +359,8 @@ export class CallSession {
 
   private async announce(): Promise<void> {
     if (this.row.state !== 'queued' || !this.queue) return;
-    const entry = await this.deps.ledger.entry(this.id);
-    if (!entry) return;
-    const ahead = await this.deps.ledger.position(entry);
+    const ahead = await this.deps.callersAhead(this.id, this.queue.id);
+    if (ahead === undefined) return;
     const stats = await this.deps.queueStats(this.queue);
     const ewt = expectedWaitSeconds({ ahead, averageHandleSeconds: stats.averageHandleSeconds, staffedAgents: stats.staffedAgents });
     this.media.playAndForget(announcementMedia(this.row.language, ahead, ewt));

@@ -71,6 +71,19 @@ export class QueuesService {
     private readonly clock: Clock,
   ) {}
 
+  private readonly changeListeners = new Set<() => void>();
+
+  /** Told after a queue was created or changed on this instance (routing caches drop their copy). */
+  onChange(listener: () => void): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private changed<T>(result: T): T {
+    for (const l of [...this.changeListeners]) l();
+    return result;
+  }
+
   async create(input: CreateQueueInput, actor: Principal): Promise<PublicQueue> {
     requireRole(actor, CONFIG_MANAGERS);
     const values: QueueValues = {
@@ -90,7 +103,7 @@ export class QueuesService {
       scheduleId: input.scheduleId ?? null,
     };
     const skills = input.requiredSkills ?? [];
-    return this.db.transaction().execute(async (tx) => {
+    return this.changed(await this.db.transaction().execute(async (tx) => {
       await this.repo.lockConfig(tx);
       if (await this.repo.findByCode(tx, input.code)) throw new ConflictError(`Queue code ${input.code} is taken`, 'queue_code_taken');
       await this.check(tx, null, values, skills);
@@ -99,12 +112,12 @@ export class QueuesService {
       const queue = await this.load(tx, row);
       await this.outbox.append(tx, [{ type: 'queue.created', payload: { queue, by: actor.id } }]);
       return queue;
-    });
+    }));
   }
 
   async update(id: string, patch: UpdateQueueInput, actor: Principal): Promise<PublicQueue> {
     requireRole(actor, CONFIG_MANAGERS);
-    return this.db.transaction().execute(async (tx) => {
+    return this.changed(await this.db.transaction().execute(async (tx) => {
       await this.repo.lockConfig(tx);
       const current = await this.repo.findById(tx, id);
       if (!current) throw new NotFoundError('Queue', id, 'queue_not_found');
@@ -131,7 +144,7 @@ export class QueuesService {
       const type = !willBeActive && current.active ? 'queue.deactivated' : 'queue.updated';
       await this.outbox.append(tx, [{ type, payload: { queue, by: actor.id } }]);
       return queue;
-    });
+    }));
   }
 
   async get(id: string, actor: Principal): Promise<PublicQueue> {
