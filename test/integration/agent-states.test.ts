@@ -140,6 +140,25 @@ describe('REST state changes', () => {
 });
 
 describe('system moves through a call', () => {
+  it('many wrap-ups over at once all end in one sweep, each exactly once', async () => {
+    const agents = await Promise.all(Array.from({ length: 24 }, (_, i) => newAgent(`wrap-${i}`)));
+    for (const [i, a] of agents.entries()) {
+      await login(a);
+      await states.claimForOffer(a.id, `wrap-call-${i}`);
+      await states.change(a.id, 'on_call', { actor: system, expectedCallId: `wrap-call-${i}` });
+      await states.change(a.id, 'wrap_up', { actor: system, expectedCallId: `wrap-call-${i}`, wrapUpSeconds: 0 });
+    }
+    // The module's own timer may take some of them first: together they end every one, once.
+    const [mine, theirs] = await Promise.all([states.expireWrapUps(500, 8), states.expireWrapUps(500, 8)]);
+    const ids = agents.map((a) => a.id);
+    const { rows } = await sql.query<{ n: string }>(
+      "SELECT count(*) AS n FROM agent_state_log WHERE agent_id = ANY($1) AND from_state = 'wrap_up' AND state = 'ready'", [ids]);
+    expect(Number(rows[0]!.n)).toBe(24);
+    expect(mine + theirs).toBeLessThanOrEqual(24);
+    const { rows: left } = await sql.query("SELECT 1 FROM agent_states WHERE agent_id = ANY($1) AND state <> 'ready'", [ids]);
+    expect(left).toEqual([]);
+  });
+
   it('offer, answer, call end, timed wrap-up; each step logged with durations', async () => {
     const a = await newAgent('call-a');
     await login(a);

@@ -237,20 +237,33 @@ export class AgentStatesService {
   }
 
   /** Wrap-ups whose time is over go back to ready; run by the module's timer. Returns how many. */
-  async expireWrapUps(limit = 100): Promise<number> {
+  /**
+   * Ends the wrap-ups whose time is over. Agents are independent rows, so several are moved at
+   * once: done one by one, a busy hour's wrap-ups (hundreds of agents, seconds each) outran the
+   * sweep and agents sat in wrap-up long after their time while callers waited.
+   */
+  async expireWrapUps(limit = 500, concurrency = 8): Promise<number> {
     const due = await this.repo.expiredWrapUps(this.db, this.clock.now(), limit);
     let done = 0;
-    for (const d of due) {
-      try {
-        await this.change(d.agentId, 'ready', { actor: { type: 'system', id: 'wrap-up-timer' }, expectedState: 'wrap_up', ...(d.callId ? { expectedCallId: d.callId } : {}) });
-        done++;
-      } catch (err) {
-        // The agent moved on meanwhile (ended wrap-up, logged out): nothing to do.
-        if ((err as { code?: string }).code !== 'agent_state_changed' && (err as { code?: string }).code !== 'agent_call_mismatch') throw err;
+    let next = 0;
+    let failure: Error | undefined;
+    const worker = async () => {
+      while (next < due.length) {
+        const d = due[next++]!;
+        try {
+          await this.change(d.agentId, 'ready', { actor: { type: 'system', id: 'wrap-up-timer' }, expectedState: 'wrap_up', ...(d.callId ? { expectedCallId: d.callId } : {}) });
+          done++;
+        } catch (err) {
+          // The agent moved on meanwhile (ended wrap-up, logged out): nothing to do.
+          if ((err as { code?: string }).code !== 'agent_state_changed' && (err as { code?: string }).code !== 'agent_call_mismatch') failure ??= err instanceof Error ? err : new Error(String(err));
+        }
       }
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, due.length) }, worker));
+    if (failure !== undefined) throw failure; // the others were still done; the next sweep retries
     return done;
   }
+
 
   private async apply(tx: Tx, current: AgentStateRow, to: AgentState, opts: ChangeOptions, events: readonly NewEvent[] = []): Promise<AgentStateRow> {
     if (current.state === 'offline' && !current.active) throw new ConflictError('This agent is deactivated', 'agent_inactive');
