@@ -146,8 +146,9 @@ describe('system moves through a call', () => {
       await login(a);
       await states.claimForOffer(a.id, `wrap-call-${i}`);
       await states.change(a.id, 'on_call', { actor: system, expectedCallId: `wrap-call-${i}` });
-      await states.change(a.id, 'wrap_up', { actor: system, expectedCallId: `wrap-call-${i}`, wrapUpSeconds: 0 });
+      await states.change(a.id, 'wrap_up', { actor: system, expectedCallId: `wrap-call-${i}`, wrapUpSeconds: 1 });
     }
+    await new Promise((r) => setTimeout(r, 1100));
     // The module's own timer may take some of them first: together they end every one, once.
     const [mine, theirs] = await Promise.all([states.expireWrapUps(500, 8), states.expireWrapUps(500, 8)]);
     const ids = agents.map((a) => a.id);
