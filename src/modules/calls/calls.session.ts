@@ -23,12 +23,15 @@ import type { PublicQueue } from '../queues/queues.service.js';
 import type { AcdOffer, AcdService } from './acd.service.js';
 import { CallGoneError, ChannelMedia } from './calls.media.js';
 import { runMenu, type ProgressPort } from './calls.ivr-flow.js';
-import { StaleCallStateError, type CallLedger } from './calls.ledger.js';
+import { StaleCallStateError, type CallLedger, type EndInput } from './calls.ledger.js';
+import { isRetryableDbError } from '../../adapters/db/database.js';
 import type { CallRow, ConsultInfo } from './calls.repository.js';
 import type { QueueDirectory } from './queue-directory.js';
 import type { Timers } from '../../domain/timers.js';
 
 const uri = promptMediaUri;
+// Recording a call's end: 60 tries 5 s apart on top of the ledger's own retries.
+const END_ATTEMPTS = 60;
 
 export interface CallFlowSettings {
   /** Queue code used when no menu is published or a menu's queue is gone. */
@@ -1023,6 +1026,23 @@ export class CallSession {
   }
 
   /** The caller's channel left Stasis or was destroyed: the call ends, disposition by state. */
+  /**
+   * The caller is gone whatever the database says: under overload the end is retried (the
+   * ledger already retries each transaction) for up to about five minutes rather than leaving
+   * the record live. A restart's reconcile ends whatever is still left.
+   */
+  private async recordEnd(input: EndInput): Promise<Awaited<ReturnType<CallLedger['end']>>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.deps.ledger.end(this.id, input);
+      } catch (err) {
+        if (!isRetryableDbError(err) || attempt >= END_ATTEMPTS) throw err;
+        this.log.warn({ err, attempt }, 'could not record the end of the call yet; retrying');
+        await new Promise<void>((r) => this.deps.timers.setTimeout(r, 5000));
+      }
+    }
+  }
+
   private async callerGone(cause?: number, causeText?: string): Promise<void> {
     if (this.ended) return;
     this.media.hangup();
@@ -1030,7 +1050,7 @@ export class CallSession {
     const state = this.row.state;
     const disposition = this.endingDisposition ?? abandonDisposition(state, this.selfServed);
     if (state === 'voicemail' && this.voicemailName) await this.voicemailDone();
-    const res = await this.deps.ledger.end(this.id, { disposition, hangupBy: state === 'survey' ? 'agent' : party, cause: cause ?? null, causeText: causeText ?? null });
+    const res = await this.recordEnd({ disposition, hangupBy: state === 'survey' ? 'agent' : party, cause: cause ?? null, causeText: causeText ?? null });
     const node = this.node();
     if (res?.cancelledOffer) await this.ignoreGone(node.channels.hangup(res.cancelledOffer.channelId));
     if (state === 'connected' && this.row.agentChannelId) await this.ignoreGone(node.channels.hangup(this.row.agentChannelId));
