@@ -3,8 +3,9 @@
  *
  *   npx tsx bench/desktop-screenpop.ts --desktops 2000 --rate 100 --seconds 60 --out bench/results/desktop.md
  *
- * `--desktops` agents sign in and keep a real WebSocket desktop open (logged in at their
- * extension, ready). Callers dial at `--rate` per second and go straight to the queue; each
+ * `--desktops` WebSocket desktops stay open (up to 1,000 agents, the extension range 1000-1999; above
+ * that each agent has several tabs open), each agent logged in at their extension and ready.
+ * Callers dial at `--rate` per second and go straight to the queue; each
  * offer's screen-pop (`call.offered`) is timed from the ACD's offer (`offeredAt`, the moment the
  * decision was taken) to the message arriving at the desktop — which includes building it (the
  * caller's history, the draft ticket) and storing it in the agent's resumable log. Phones answer
@@ -40,8 +41,12 @@ async function main(): Promise<void> {
   const app = await startCallsApp(SELF, withDatabase(admin, dbName), fake.url, 20);
   const client = new Client(app.base, 32);
 
-  console.log(`setting up ${desktops} agents…`);
-  const centre = await setupCentre(client, desktops, { wrapUpSeconds: 1, ringTimeoutSeconds: 20 });
+  // Agent extensions are 1000-1999 (the dialplan's _1XXX): above 1,000 desktops, agents keep
+  // several desktops open (tabs), and every tab gets the screen-pop.
+  const agentsN = Math.min(desktops, 1000);
+  const tabs = Math.ceil(desktops / agentsN);
+  console.log(`setting up ${agentsN} agents, ${tabs} desktop(s) each…`);
+  const centre = await setupCentre(client, agentsN, { wrapUpSeconds: 1, ringTimeoutSeconds: 20 });
   for (const a of centre.agents) fake.setEndpoint(`PJSIP/agent${a.extension}`, { outcome: 'answer', answerAfterMs: 500, context: 'agents' });
 
   console.log(`opening ${desktops} desktops…`);
@@ -50,7 +55,8 @@ async function main(): Promise<void> {
   let measuring = false;
   let pops = 0;
   const sockets: WebSocket[] = [];
-  await pool(centre.agents, 50, async (a) => {
+  const seats = centre.agents.flatMap((a) => Array.from({ length: tabs }, () => a)).slice(0, desktops);
+  await pool(seats, 50, async (a) => {
     const ws = new WebSocket(`${wsBase}/api/v1/desktop/ws`, { headers: { authorization: `Bearer ${a.token}` } });
     sockets.push(ws);
     await new Promise<void>((resolve, reject) => {
@@ -127,7 +133,7 @@ async function main(): Promise<void> {
   const mem = await app.probe<Mem>('mem');
   const s = [...latencies].sort((x, y) => x - y);
   const report = [
-    `### desktop-screenpop ${new Date().toISOString()} — ${desktops} desktops, ${rate} offers/s × ${seconds} s (load average at start ${load0})`,
+    `### desktop-screenpop ${new Date().toISOString()} — ${desktops} desktops (${agentsN} agents × ${tabs}), ${rate} offers/s × ${seconds} s (load average at start ${load0})`,
     '',
     `- screen-pops measured ${s.length} (of ${pops}); offer → desktop: p50 ${fmt(median(s))} ms, p95 ${fmt(percentile(s, 95))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(s.at(-1) ?? NaN)} ms`,
     `- service CPU ${cpu} % of one core; heap after GC ${mb(mem.heapUsed)} MB, RSS ${mb(mem.rss)} MB`,
