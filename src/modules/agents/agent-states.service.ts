@@ -160,7 +160,14 @@ export class AgentStatesService {
       if (current.extension === extension) return toView(current);
       throw new ConflictError(`Already logged in at ${current.extension}`, 'already_logged_in', { extension: current.extension });
     }
-    return this.change(actor.id, input.state ?? 'ready', { reason: input.reason, actor: { type: 'agent', id: actor.id }, expectedState: 'offline', extension });
+    try {
+      return await this.change(actor.id, input.state ?? 'ready', { reason: input.reason, actor: { type: 'agent', id: actor.id }, expectedState: 'offline', extension });
+    } catch (err) {
+      // Two tabs logging in at once: the one that lost finds the agent logged in at this extension.
+      const now = (err as { code?: string }).code === 'agent_state_changed' ? await this.repo.findState(this.db, actor.id) : undefined;
+      if (now && now.state !== 'offline' && now.extension === extension) return toView(now);
+      throw err;
+    }
   }
 
   /**
