@@ -21,7 +21,9 @@ import type { Database } from '../../adapters/db/database.js';
 type AnyEvent = NodeEvent | (UnknownAriEvent & { readonly nodeId: string });
 
 const SEP = '\u0000';
-// Storing an arriving call: about 15 s of retries (0.25, 0.5, 1, 2, 4, 4, 4 s) before refusing it.
+// Storing an arriving call: 8 tries (0.25, 0.5, 1, 2, 4, 4, 4 s apart) before refusing it; each try
+// already retries a pool timeout or rollback itself (the ledger), so these are for a database
+// that refuses connections (down, restarting).
 const ARRIVE_ATTEMPTS = 8;
 const ARRIVE_RETRY_FIRST_MS = 250;
 const ARRIVE_RETRY_MAX_MS = 4000;
