@@ -34,6 +34,8 @@ export interface CallCentre {
   /** The fake channel of the agent leg ringing or up at this extension. */
   agentChannel(extension: string): string | undefined;
   sql<R = Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
+  /** Hangs up every channel the fake holds and waits until every call has ended (test cleanup). */
+  endAllCalls(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -150,6 +152,16 @@ export async function callCentre(o: CentreOptions = {}): Promise<CallCentre> {
     },
     async sql(text, values = []) {
       return (await client.query(text, values)).rows;
+    },
+    async endAllCalls() {
+      for (const ch of asterisk.channels()) {
+        try {
+          asterisk.hangup(ch.id);
+        } catch {
+          // gone meanwhile (an agent leg hung up with its caller)
+        }
+      }
+      await until(async () => (await centre.sql("SELECT 1 FROM calls WHERE state <> 'ended'")).length === 0, 'all calls ended');
     },
     async close() {
       await client.end();

@@ -34,14 +34,7 @@ describe('call control', () => {
     await c?.close();
   });
   afterEach(async () => {
-    for (const ch of c.asterisk.channels()) {
-      try {
-        c.asterisk.hangup(ch.id);
-      } catch {
-        // gone meanwhile
-      }
-    }
-    await until(async () => (await c.sql("SELECT 1 FROM calls WHERE state <> 'ended'")).length === 0, 'all calls ended');
+    await c.endAllCalls();
     for (const a of c.agents) {
       c.asterisk.setEndpoint(`PJSIP/agent${a.extension}`, { outcome: 'answer', answerAfterMs: 20 });
       await c.api('PATCH', `/agents/${a.id}`, { autoAnswer: false });

@@ -20,14 +20,7 @@ describe('recovery after ARI outages and Asterisk restarts', () => {
   });
   afterEach(async () => {
     c.asterisk.setDown(false);
-    for (const ch of c.asterisk.channels()) {
-      try {
-        c.asterisk.hangup(ch.id);
-      } catch {
-        // gone meanwhile (an agent leg hung up with its caller)
-      }
-    }
-    await until(async () => (await c.sql("SELECT 1 FROM calls WHERE state <> 'ended'")).length === 0, 'all calls ended');
+    await c.endAllCalls();
     for (const a of c.agents) {
       await until(async () => {
         const s = await c.agentState(a);
