@@ -137,10 +137,17 @@ export class AgentStatesService {
   }
 
   /** `claimForOffer` inside the ACD's transaction; `events` go out with the agent's own event. */
-  async offerInTx(tx: Tx, agentId: string, callId: string, actorId = 'acd', events: readonly NewEvent[] = []): Promise<AgentStateView | null> {
-    const current = await this.repo.lockState(tx, agentId);
-    if (!current || current.state !== 'ready' || !current.active) return null;
-    return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }, events));
+  async offerInTx(tx: Tx, agentId: string, callId: string, actorId = 'acd', events: readonly NewEvent[] = [], seen?: AgentStateRow): Promise<AgentStateView | null> {
+    // `seen`: the row as the caller just read it in this transaction (the ACD's ready list). The
+    // write then only happens at that version, which stands in for the row lock.
+    const current = seen ?? await this.repo.lockState(tx, agentId);
+    if (current?.agentId !== agentId || current.state !== 'ready' || !current.active) return null;
+    try {
+      return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }, events));
+    } catch (err) {
+      if (seen && err instanceof ConflictError && err.code === 'agent_state_changed') return null; // someone else moved the agent first
+      throw err;
+    }
   }
 
   /** Tells local listeners that the agent is ready (after the change committed). */
@@ -277,12 +284,15 @@ export class AgentStatesService {
     const { next, log } = applyStateChange(current, {
       to, reason: opts.reason, actor: opts.actor.type, force: opts.force, callId: opts.callId, extension: opts.extension, wrapUpSeconds: opts.wrapUpSeconds,
     }, this.clock.now());
-    if (!(await this.repo.updateState(tx, current.agentId, current.version, next))) {
-      // Only possible if a writer skipped the row lock; refuse rather than overwrite.
+    // The state, its log row and its events in one statement; the log id goes into the event there.
+    const logId = await this.repo.applyChange(tx, {
+      agentId: current.agentId, expectedVersion: current.version, next, log, actorId: opts.actor.id,
+      events: this.outbox.prepare([{ type: 'agent.state_changed', payload: eventPayload(current, next.version, log, opts.actor, '') }, ...events]),
+    });
+    if (logId === undefined) {
+      // A locked row cannot move; an unlocked one (the ACD's snapshot) moved: refuse rather than overwrite.
       throw new ConflictError('The agent state changed meanwhile', 'agent_state_changed');
     }
-    const logId = await this.repo.appendLog(tx, current.agentId, log, opts.actor.id);
-    await this.outbox.append(tx, [{ type: 'agent.state_changed', payload: eventPayload(current, next.version, log, opts.actor, logId) }, ...events]);
     // Other instances' ACDs learn of a ready agent at commit, whoever made the change.
     if (to === 'ready') await this.repo.notify(tx, AGENT_READY_CHANNEL, JSON.stringify({ agentId: current.agentId, instance: this.instanceId }));
     return { ...current, ...next };

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
-import type { Executor } from '../../adapters/db/database.js';
+import type { Executor, Tx } from '../../adapters/db/database.js';
 import type { AgentState, AgentStateSnapshot, NotReadyReason, StateActor, StateChangeLog } from '../../domain/agents/index.js';
+import type { OutboxRow } from '../events/outbox.repository.js';
 
 export interface AgentRow {
   userId: string;
@@ -122,18 +123,33 @@ export class AgentsRepository {
   }
 
   /** Compare-and-set on the version read under the lock; false when someone else got there first. */
-  async updateState(db: Executor, agentId: string, expectedVersion: number, s: AgentStateSnapshot): Promise<boolean> {
-    const r = await db.updateTable('agentStates').set({ ...s, updatedAt: sql<Date>`now()` })
-      .where('agentId', '=', agentId).where('version', '=', expectedVersion).executeTakeFirst();
-    return Number(r.numUpdatedRows) === 1;
-  }
-
-  async appendLog(db: Executor, agentId: string, log: StateChangeLog, actorId: string | null): Promise<string> {
-    const row = await db.insertInto('agentStateLog').values({
-      agentId, fromState: log.fromState, fromReason: log.fromReason, state: log.state, reason: log.reason, at: log.at,
-      previousDurationMs: log.previousDurationMs, actorType: log.actor, actorId, callId: log.callId, extension: log.extension,
-    }).returning('id').executeTakeFirstOrThrow();
-    return row.id;
+  /**
+   * A state change in one statement: the state row (only if still at `expectedVersion`), its
+   * log row and the events announcing it. The first event's payload gets the log row's id as
+   * `logId`. Undefined (nothing written) when the row moved on meanwhile.
+   */
+  async applyChange(tx: Tx, c: { agentId: string; expectedVersion: number; next: AgentStateSnapshot; log: StateChangeLog; actorId: string | null; events: readonly OutboxRow[] }): Promise<string | undefined> {
+    const { next: n, log: l } = c;
+    const events = JSON.stringify(c.events);
+    const r = await sql<{ logId: string }>`
+      WITH upd AS (
+        UPDATE agent_states SET state = ${n.state}, reason = ${n.reason}, since = ${n.since}, version = ${n.version}, extension = ${n.extension},
+          idle_since = ${n.idleSince}, last_call_ended_at = ${n.lastCallEndedAt}, call_id = ${n.callId}, wrap_up_until = ${n.wrapUpUntil}, updated_at = now()
+        WHERE agent_id = ${c.agentId} AND version = ${c.expectedVersion}
+        RETURNING agent_id
+      ), log AS (
+        INSERT INTO agent_state_log (agent_id, from_state, from_reason, state, reason, at, previous_duration_ms, actor_type, actor_id, call_id, extension)
+        SELECT agent_id, ${l.fromState}, ${l.fromReason}, ${l.state}, ${l.reason}, ${l.at}, ${l.previousDurationMs}, ${l.actor}, ${c.actorId}, ${l.callId}, ${l.extension} FROM upd
+        RETURNING id
+      ), ev AS (
+        INSERT INTO outbox (id, subject, type, payload, headers)
+        SELECT (x.e->>'id')::uuid, x.e->>'subject', x.e->>'type',
+          CASE WHEN x.ord = 1 THEN jsonb_set(x.e->'payload', '{logId}', to_jsonb(log.id::text)) ELSE x.e->'payload' END, x.e->'headers'
+        FROM log CROSS JOIN jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS x(e, ord)
+        ORDER BY x.ord
+      )
+      SELECT id::text AS "logId" FROM log`.execute(tx);
+    return r.rows[0]?.logId;
   }
 
   async log(db: Executor, agentId: string, f: { from?: Date; to?: Date; limit: number }): Promise<StateLogRow[]> {

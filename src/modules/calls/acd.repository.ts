@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../adapters/db/database.js';
 import type { OfferOutcome } from '../../domain/calls/offers.js';
+import type { AgentStateRow } from '../agents/agents.repository.js';
 
 // Fixed key for pg_advisory_xact_lock: "ACD" in ASCII, then 12345.
 const ACD_LOCK_KEY = 0x414344_12345;
@@ -36,6 +37,12 @@ export interface OfferRow {
   outcome: OfferOutcome | null;
   cause: number | null;
   techCause: string | null;
+}
+
+export interface ReadyAgentWithState extends ReadyAgentRow {
+  autoAnswer: boolean;
+  skills: { skillId: string; level: number }[];
+  state: AgentStateRow;
 }
 
 export interface ReadyAgentRow {
@@ -85,20 +92,6 @@ export class AcdRepository {
    * The caller an agent should take: the highest priority, then the longest waiting, among
    * waiting callers of the queues the agent qualifies for, on nodes whose instance is alive.
    */
-  async bestWaiting(db: Executor, queueIds: readonly string[], liveWithinSeconds: number): Promise<EntryRow | undefined> {
-    if (queueIds.length === 0) return undefined;
-    return (await db.selectFrom('queueEntries as e')
-      .innerJoin('telephonyNodes as n', 'n.nodeId', 'e.nodeId')
-      .select(['e.callId', 'e.queueId', 'e.nodeId', 'e.priority', 'e.enqueuedAt', 'e.state', 'e.offerId'])
-      .where('e.state', '=', 'waiting')
-      .where('e.queueId', 'in', queueIds)
-      .where('n.connected', '=', true)
-      .where('n.heartbeatAt', '>', sql<Date>`now() - make_interval(secs => ${liveWithinSeconds})`)
-      .orderBy('e.priority', 'desc').orderBy('e.enqueuedAt').orderBy('e.callId')
-      .limit(1)
-      .executeTakeFirst()) as EntryRow | undefined;
-  }
-
   async anyWaitingOn(db: Executor, nodeIds: readonly string[]): Promise<boolean> {
     if (nodeIds.length === 0) return false;
     return (await db.selectFrom('queueEntries').select('callId').where('state', '=', 'waiting').where('nodeId', 'in', nodeIds).limit(1).executeTakeFirst()) !== undefined;
@@ -127,6 +120,13 @@ export class AcdRepository {
     return Number(row.n);
   }
 
+  /** Callers waiting on these nodes in the order they are served (all queues), at most `limit`. */
+  async waitingOnNodes(db: Executor, nodeIds: readonly string[], limit: number): Promise<EntryRow[]> {
+    if (nodeIds.length === 0) return [];
+    return (await db.selectFrom('queueEntries').select(ENTRY_COLUMNS).where('state', '=', 'waiting').where('nodeId', 'in', nodeIds)
+      .orderBy('priority', 'desc').orderBy('enqueuedAt').orderBy('callId').limit(limit).execute()) as EntryRow[];
+  }
+
   async waitingInQueue(db: Executor, queueId: string, limit: number): Promise<EntryRow[]> {
     return (await db.selectFrom('queueEntries').select(ENTRY_COLUMNS).where('queueId', '=', queueId)
       .orderBy('priority', 'desc').orderBy('enqueuedAt').orderBy('callId').limit(limit).execute()) as EntryRow[];
@@ -134,26 +134,44 @@ export class AcdRepository {
 
   // --- Agents the ACD may offer to.
 
-  /** Ready agents, longest idle first, with their skills: one round trip for the ACD's pass. */
-  async readyAgentsWithSkills(db: Executor, limit: number): Promise<(ReadyAgentRow & { autoAnswer: boolean; skills: { skillId: string; level: number }[] })[]> {
-    const rows = await sql<{ agentId: string; extension: string; idleSince: Date; languages: string[]; autoAnswer: boolean; skills: { skillId: string; level: number }[] }>`
+  /**
+   * Ready agents, longest idle first, with their skills and their whole state row (the offer
+   * writes at that row's version, without reading it again): one round trip for the ACD's pass.
+   */
+  async readyAgentsWithSkills(db: Executor, limit: number): Promise<ReadyAgentWithState[]> {
+    const rows = await sql<Omit<AgentStateRow, 'state'> & { languages: string[]; autoAnswer: boolean; skills: { skillId: string; level: number }[] }>`
       SELECT s.agent_id AS "agentId", s.extension, s.idle_since AS "idleSince", a.languages, a.auto_answer AS "autoAnswer",
-             coalesce((SELECT json_agg(json_build_object('skillId', k.skill_id, 'level', k.level)) FROM agent_skills k WHERE k.agent_id = s.agent_id), '[]') AS skills
-      FROM agent_states s JOIN agents a ON a.user_id = s.agent_id
+             coalesce((SELECT json_agg(json_build_object('skillId', k.skill_id, 'level', k.level)) FROM agent_skills k WHERE k.agent_id = s.agent_id), '[]') AS skills,
+             s.reason, s.since, s.version, s.last_call_ended_at AS "lastCallEndedAt", s.call_id AS "callId", s.wrap_up_until AS "wrapUpUntil",
+             u.display_name AS "displayName", a.centre_id AS "centreId", a.active
+      FROM agent_states s JOIN agents a ON a.user_id = s.agent_id JOIN users u ON u.id = a.user_id
       WHERE s.state = 'ready' AND a.active
       ORDER BY s.idle_since, s.agent_id LIMIT ${limit}`.execute(db);
-    return rows.rows;
+    return rows.rows.map((r) => ({
+      agentId: r.agentId, extension: r.extension!, idleSince: r.idleSince!, languages: r.languages, autoAnswer: r.autoAnswer, skills: r.skills,
+      state: {
+        agentId: r.agentId, state: 'ready', reason: r.reason, since: r.since, version: r.version, extension: r.extension, idleSince: r.idleSince,
+        lastCallEndedAt: r.lastCallEndedAt, callId: r.callId, wrapUpUntil: r.wrapUpUntil, displayName: r.displayName, centreId: r.centreId, active: r.active,
+      },
+    }));
   }
 
-  /** The entry and its call, both locked (entry first: the lock order). */
-  async lockEntryAndCall(tx: Tx, callId: string): Promise<{ entry: EntryRow; callState: string } | undefined> {
-    const r = await sql<EntryRow & { callState: string }>`
-      SELECT e.call_id AS "callId", e.queue_id AS "queueId", e.node_id AS "nodeId", e.priority, e.enqueued_at AS "enqueuedAt", e.state, e.offer_id AS "offerId", c.state AS "callState"
-      FROM queue_entries e JOIN calls c ON c.id = e.call_id WHERE e.call_id = ${callId} FOR UPDATE OF e, c`.execute(tx);
-    const row = r.rows[0];
-    if (!row) return undefined;
-    const { callState, ...entry } = row;
-    return { entry, callState };
+  /**
+   * The best waiting caller of these queues, its entry and call locked (entry first: the lock
+   * order), in one round trip. Only callers whose call is still queued; a caller changed by a
+   * concurrent writer is re-checked once that writer commits.
+   */
+  async lockBestWaiting(tx: Tx, queueIds: readonly string[], liveWithinSeconds: number): Promise<EntryRow | undefined> {
+    if (queueIds.length === 0) return undefined;
+    const r = await sql<EntryRow>`
+      SELECT e.call_id AS "callId", e.queue_id AS "queueId", e.node_id AS "nodeId", e.priority, e.enqueued_at AS "enqueuedAt", e.state, e.offer_id AS "offerId"
+      FROM queue_entries e JOIN calls c ON c.id = e.call_id JOIN telephony_nodes n ON n.node_id = e.node_id
+      WHERE e.state = 'waiting' AND c.state = 'queued' AND e.queue_id IN (${sql.join(queueIds)})
+        AND n.connected AND n.heartbeat_at > now() - make_interval(secs => ${liveWithinSeconds})
+      ORDER BY e.priority DESC, e.enqueued_at, e.call_id
+      LIMIT 1
+      FOR UPDATE OF e, c`.execute(tx);
+    return r.rows[0];
   }
 
   /** The offer row, the entry offered, the call offering and its timeline row: one statement. */

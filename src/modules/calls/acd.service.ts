@@ -15,6 +15,7 @@ import type { Database, Tx } from '../../adapters/db/database.js';
 import { rankAgents, type AgentCandidate } from '../../domain/acd/index.js';
 import type { Clock } from '../../domain/clock.js';
 import type { AgentStatesService } from '../agents/agent-states.service.js';
+import type { AgentStateRow } from '../agents/agents.repository.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
 import type { AcdRepository, EntryRow } from './acd.repository.js';
 import { requirementOf, type QueueDirectory } from './queue-directory.js';
@@ -75,6 +76,8 @@ export interface AcdStats {
 interface Candidate extends AgentCandidate {
   readonly extension: string;
   readonly autoAnswer: boolean;
+  /** The agent's state row as read at the start of the pass. */
+  readonly state: AgentStateRow;
 }
 
 export class AcdService {
@@ -203,18 +206,32 @@ export class AcdService {
         if (!ids) eligible.set(a.agentId, (ids = await this.deps.queues.eligibleQueueIds(a)));
         return ids;
       };
+      const seen = new Set<string>(); // callers offered (or looked at) in this pass
       const serve = async (agent: Candidate): Promise<EntryRow | undefined> => {
-        const best = await repo.bestWaiting(tx, await queuesOf(agent), this.settings.liveWithinSeconds);
+        const best = await repo.lockBestWaiting(tx, await queuesOf(agent), this.settings.liveWithinSeconds);
         // A better caller on another instance's node: that instance heard the same kick and takes it.
         if (!best || !local.has(best.nodeId)) return undefined;
         const offer = await this.claim(tx, best, agent);
         ready.delete(agent.agentId);
-        if (offer) offers.push(offer);
+        if (offer) {
+          offers.push(offer);
+          seen.add(offer.callId);
+        }
         return offer ? best : undefined;
       };
 
-      for (const callId of entryIds) {
-        const entry = await repo.findEntry(tx, callId);
+      // A sweep walks the smaller side: the waiting callers when fewer wait than agents are
+      // ready (one best-agent search per caller), else every ready agent (one best-caller
+      // search per agent). Walking 500 idle agents for a handful of callers made each sweep
+      // hundreds of queries under the ACD lock.
+      const swept = sweep ? await repo.waitingOnNodes(tx, [...local], ready.size + 1) : [];
+      const byEntry = swept.length <= ready.size;
+      const entries: (EntryRow | string)[] = [...entryIds, ...(sweep && byEntry ? swept : [])];
+      for (const e of entries) {
+        const callId = typeof e === 'string' ? e : e.callId;
+        if (seen.has(callId) || ready.size === 0) continue;
+        seen.add(callId);
+        const entry = typeof e === 'string' ? await repo.findEntry(tx, callId) : e;
         if (entry?.state !== 'waiting' || !local.has(entry.nodeId)) continue;
         const queue = await this.deps.queues.get(entry.queueId);
         if (!queue) continue;
@@ -223,7 +240,7 @@ export class AcdService {
           if (served?.callId === callId) break;
         }
       }
-      const agents = sweep ? [...ready.values()] : agentIds.map((id) => ready.get(id)).filter((a): a is Candidate => a !== undefined);
+      const agents = sweep && !byEntry ? [...ready.values()] : agentIds.map((id) => ready.get(id)).filter((a): a is Candidate => a !== undefined);
       for (const agent of agents) if (ready.has(agent.agentId)) await serve(agent);
       return offers;
     });
@@ -235,15 +252,13 @@ export class AcdService {
   }
 
   /**
-   * The offer itself, in the pass's transaction and in the lock order entry → call → agent:
-   * the entry offered, the call offering, the agent ready → ringing, the offer row and its
-   * events. After commit the caller's session only has to ring the agent's phone.
+   * The offer itself, in the pass's transaction and in the lock order entry → call → agent (the
+   * entry and call came locked from the search): the agent ready → ringing at the version the
+   * pass read, then the offer row, the entry offered and the call offering. Three round trips
+   * per offer. After commit the caller's session only has to ring the agent's phone.
    */
-  private async claim(tx: Tx, candidate: EntryRow, agent: Candidate): Promise<AcdOffer | undefined> {
+  private async claim(tx: Tx, entry: EntryRow, agent: Candidate): Promise<AcdOffer | undefined> {
     const { repo, agentStates } = this.deps;
-    const locked = await repo.lockEntryAndCall(tx, candidate.callId);
-    if (locked?.entry.state !== 'waiting' || locked.callState !== 'queued') return undefined;
-    const { entry } = locked;
     const queue = await this.deps.queues.get(entry.queueId);
     if (!queue) return undefined;
     const offer: AcdOffer = {
@@ -253,7 +268,7 @@ export class AcdService {
     const claimed = await agentStates.offerInTx(tx, agent.agentId, entry.callId, 'acd', [{
       type: 'call.offered',
       payload: { callId: offer.callId, offerId: offer.offerId, agentId: offer.agentId, extension: offer.extension, queueId: offer.queueId, nodeId: offer.nodeId, at: offer.offeredAt.toISOString() },
-    }]);
+    }], agent.state);
     if (!claimed) return undefined;
     await repo.recordOffer(tx, {
       id: offer.offerId, callId: offer.callId, agentId: offer.agentId, extension: offer.extension, nodeId: offer.nodeId,
