@@ -95,6 +95,19 @@ describe('sign-in and sessions', () => {
     expect(login.json()).toMatchObject({ code: 'account_disabled' });
   });
 
+  it('checks many session tokens in one call, each with its own verdict', async () => {
+    const good = await t.createUser('dora', 'agent');
+    const out = await t.createUser('erik', 'agent');
+    const gone = await t.createUser('fay', 'agent');
+    expect((await inject({ method: 'POST', url: '/api/v1/auth/logout', headers: bearer(out.token) })).statusCode).toBe(204);
+    expect((await inject({ method: 'PATCH', url: `/api/v1/users/${gone.id}`, headers: bearer(t.adminToken), payload: { active: false } })).statusCode).toBe(200);
+    const verdicts = await t.hotline.services.auth.checkTokens([good.token, out.token, gone.token, 'not.a.jwt']);
+    expect(Object.fromEntries([...verdicts].map(([k, v]) => [k, v?.code ?? null]))).toEqual({
+      [good.token]: null, [out.token]: 'session_revoked', [gone.token]: 'session_revoked', 'not.a.jwt': 'token_malformed',
+    });
+    expect((await t.hotline.services.auth.checkTokens([])).size).toBe(0);
+  });
+
   it.each([
     [{}, 'unauthenticated'],
     [{ authorization: 'Basic abc' }, 'authorization_malformed'],

@@ -312,6 +312,16 @@ describe('resume', () => {
     for (const c of [old, recent, ahead]) c.client.close();
   });
 
+  it('replays more than nine missed messages in number order (10 after 9, not after 1)', async () => {
+    const a = await newAgent('desk-replay12');
+    for (let i = 0; i < 12; i++) await desktop.record(t.hotline.db.db, a.id, 'call.note', { i });
+    const { client, welcome } = await DesktopClient.connect(base, a.token, { lastSeq: '0' });
+    expect(welcome).toMatchObject({ resync: false, missed: 12, lastSeq: '12' });
+    await until(() => client.logged('call.note').length === 12, 'the replay');
+    expect(client.logged('call.note').map((m: Msg) => m.payload.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    client.close();
+  });
+
   it('never hands a desktop a message twice or out of order while messages are recorded during its welcome', async () => {
     const a = await newAgent('desk-race');
     const writes = (async () => {

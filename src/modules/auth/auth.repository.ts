@@ -82,6 +82,18 @@ export class AuthRepository {
     return row as UserRow | undefined;
   }
 
+  /** Of these sessions, the ones still valid (not revoked or expired, user active), with their user. */
+  async liveSessions(db: Executor, sessionIds: readonly string[]): Promise<{ sessionId: string; userId: string }[]> {
+    if (sessionIds.length === 0) return [];
+    return db.selectFrom('sessions as s').innerJoin('users as u', 'u.id', 's.userId')
+      .select(['s.id as sessionId', 's.userId'])
+      .where('s.id', 'in', sessionIds)
+      .where('s.revokedAt', 'is', null)
+      .where('s.expiresAt', '>', sql<Date>`now()`)
+      .where('u.active', '=', true)
+      .execute();
+  }
+
   async revokeSession(db: Executor, sessionId: string): Promise<void> {
     await db.updateTable('sessions').set({ revokedAt: sql`now()` }).where('id', '=', sessionId).where('revokedAt', 'is', null).execute();
   }

@@ -86,6 +86,28 @@ export class AuthService {
     return { kind: 'user', id: user.id, name: user.username, role: user.role, departmentId: user.departmentId, centreId: user.centreId, sessionId: claims.sid };
   }
 
+  /**
+   * Many session tokens at once (the desktops' periodic re-check): each token's reason to be
+   * refused, or null while it is still good. One query for all of them.
+   */
+  async checkTokens(tokens: readonly string[]): Promise<Map<string, UnauthenticatedError | null>> {
+    const now = Math.floor(this.clock.now().getTime() / 1000);
+    const out = new Map<string, UnauthenticatedError | null>();
+    const pending: { token: string; sid: string; sub: string }[] = [];
+    for (const token of tokens) {
+      try {
+        const claims = verifyJwt(token, this.settings.jwtSecret, now);
+        pending.push({ token, sid: claims.sid, sub: claims.sub });
+      } catch (err) {
+        if (!(err instanceof UnauthenticatedError)) throw err;
+        out.set(token, err);
+      }
+    }
+    const live = new Map((await this.repo.liveSessions(this.db, [...new Set(pending.map((p) => p.sid))])).map((r) => [r.sessionId, r.userId]));
+    for (const p of pending) out.set(p.token, live.get(p.sid) === p.sub ? null : new UnauthenticatedError('The session has ended; sign in again', 'session_revoked'));
+    return out;
+  }
+
   async logout(principal: Principal): Promise<void> {
     if (principal.sessionId) await this.repo.revokeSession(this.db, principal.sessionId);
   }

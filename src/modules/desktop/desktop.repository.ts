@@ -1,6 +1,7 @@
 /** SQL of the desktop module: the per-user message log, open desktops, and the wallboard's reads. */
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../adapters/db/database.js';
+import type { OutboxRow } from '../events/outbox.repository.js';
 
 export interface LogRow {
   seq: string;
@@ -40,18 +41,29 @@ export class DesktopRepository {
    * Appends a message with the user's next number. The counter row stays locked until the
    * caller's transaction ends, so numbers of one user commit in order and without gaps.
    */
-  async append(tx: Tx, m: { agentId: string; at: Date; type: string; payload: Record<string, unknown> }): Promise<{ seq: string; at: Date }> {
+  /**
+   * The message with its next number, and the outbox row that carries it to the other instances
+   * (its payload gets the number as `seq`), in one statement: atomic without a transaction.
+   */
+  async appendAnnounced(db: Executor, m: { agentId: string; at: Date; type: string; payload: Record<string, unknown> }, event: OutboxRow): Promise<{ seq: string; at: Date }> {
     const res = await sql<{ seq: string; at: Date }>`
       WITH c AS (
         INSERT INTO desktop_cursors (agent_id, last_seq) VALUES (${m.agentId}, 1)
         ON CONFLICT (agent_id) DO UPDATE SET last_seq = desktop_cursors.last_seq + 1
         RETURNING last_seq
+      ), m AS (
+        INSERT INTO desktop_messages (agent_id, seq, at, type, payload)
+        SELECT ${m.agentId}, c.last_seq, ${m.at}, ${m.type}, ${JSON.stringify(m.payload)}::jsonb FROM c
+        RETURNING seq, at
+      ), o AS (
+        INSERT INTO outbox (id, subject, type, payload, headers)
+        SELECT ${event.id}::uuid, ${event.subject}, ${event.type}, jsonb_set(${JSON.stringify(event.payload)}::jsonb, '{seq}', to_jsonb(m.seq::text)), ${JSON.stringify(event.headers)}::jsonb FROM m
       )
-      INSERT INTO desktop_messages (agent_id, seq, at, type, payload)
-      SELECT ${m.agentId}, c.last_seq, ${m.at}, ${m.type}, ${JSON.stringify(m.payload)}::jsonb FROM c
-      RETURNING seq::text AS seq, at`.execute(tx);
+      SELECT seq::text AS seq, at FROM m`.execute(db);
     return res.rows[0]!;
   }
+
+
 
   /**
    * Takes the user's counter row and raises its agent-state version; false (nothing changed)
@@ -79,7 +91,8 @@ export class DesktopRepository {
       .where('agentId', '=', agentId)
       .where('seq', '>', after.toString())
       .where('seq', '<=', through.toString())
-      .orderBy('seq')
+      // The column, not the text alias above: '10' sorts before '2'.
+      .orderBy('desktopMessages.seq')
       .limit(limit)
       .execute();
     return rows as LogRow[];

@@ -3,7 +3,7 @@
  * the other instances), agent-state messages from agent.state_changed, resume reads, retention,
  * and which desktops are open.
  */
-import type { Database, Executor, Tx } from '../../adapters/db/database.js';
+import type { Database, Executor } from '../../adapters/db/database.js';
 import type { Clock } from '../../domain/clock.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { ConsumedEventsRepository } from '../events/consumed.repository.js';
@@ -51,15 +51,16 @@ export class DesktopService {
     if (!LOG_TYPE.test(type) || type.length > 64) {
       throw new ValidationError(`Desktop message type '${type}' must be dotted lower-case, e.g. call.offer`, { type }, 'invalid_desktop_message_type');
     }
-    if (db.isTransaction) return this.recordInTx(db as Tx, agentId, type, payload);
-    return this.db.transaction().execute((tx) => this.recordInTx(tx, agentId, type, payload));
+    // One statement: atomic on its own, so no transaction of its own is needed.
+    return this.recordOn(db.isTransaction ? db : this.db, agentId, type, payload);
   }
 
-  private async recordInTx(tx: Tx, agentId: string, type: string, payload: Record<string, unknown>): Promise<StoredDesktopMessage> {
-    const row = await this.repo.append(tx, { agentId, at: this.clock.now(), type, payload });
-    const msg: StoredDesktopMessage = { seq: row.seq, agentId, at: row.at.toISOString(), type, payload };
-    await this.outbox.append(tx, [{ type: 'desktop.message', subject: desktopSubject(this.settings.subjectPrefix, agentId), payload: { ...msg } }]);
-    return msg;
+  private async recordOn(db: Executor, agentId: string, type: string, payload: Record<string, unknown>): Promise<StoredDesktopMessage> {
+    const at = this.clock.now();
+    const template: StoredDesktopMessage = { seq: '', agentId, at: at.toISOString(), type, payload };
+    const [event] = this.outbox.prepare([{ type: 'desktop.message', subject: desktopSubject(this.settings.subjectPrefix, agentId), payload: { ...template } }]);
+    const row = await this.repo.appendAnnounced(db, { agentId, at, type, payload }, event!);
+    return { ...template, seq: row.seq, at: row.at.toISOString() };
   }
 
   /**
@@ -73,7 +74,7 @@ export class DesktopService {
     return this.db.transaction().execute(async (tx) => {
       if (!(await this.consumed.markIfNew(tx, AGENT_STATE_CONSUMER, event.id))) return null;
       if (!(await this.repo.claimAgentStateVersion(tx, agentId, version))) return null;
-      return this.recordInTx(tx, agentId, 'agent.state', event.payload);
+      return this.recordOn(tx, agentId, 'agent.state', event.payload);
     });
   }
 
