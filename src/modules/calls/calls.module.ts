@@ -44,9 +44,9 @@ function draftTickets(ctx: ModuleContext): DraftTickets | undefined {
   if (!t?.intake || !t.drafts) return undefined;
   const { intake, drafts } = t;
   return {
-    draftFor: async (row, agentId) => {
+    draftFor: async (row, agentId, firstOffer) => {
       const agent: Principal = { kind: 'user', id: agentId, name: 'agent', role: 'agent', departmentId: null, centreId: row.centreId };
-      return (await intake.draftForCall({ callId: row.id, phone: row.callerNumber }, agent))?.id ?? null;
+      return (await intake.draftForCall({ callId: row.id, phone: row.callerNumber, firstOffer }, agent))?.id ?? null;
     },
     callEnded: async (callId) => void (await drafts.callEnded(callId)),
   };

@@ -185,6 +185,12 @@ function localDate(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
+export interface CallerHistory {
+  readonly confidential: boolean;
+  readonly earlierCalls: number;
+  readonly tickets: { id: string; number: string; title: string; status: string; type: string; createdAt: Date }[];
+}
+
 export class CallsRepository {
   /** The call row for a new channel; an existing row (a duplicate StasisStart) is returned as is. */
   async insert(db: Executor, c: NewCallRow): Promise<{ row: CallRow; created: boolean }> {
@@ -381,6 +387,25 @@ export class CallsRepository {
       .select(['t.id', 't.number', 't.title', 't.status', 't.type', 't.createdAt'])
       .where('tc.citizenId', '=', citizen.id).orderBy('t.createdAt', 'desc').limit(limit).execute();
     return { confidential: citizen.confidential, tickets };
+  }
+
+  /**
+   * What a screen-pop shows of the caller, in one round trip: the citizen's 保密 flag, their
+   * latest tickets, and how many other calls came from this number since `since`.
+   */
+  async callerHistory(db: Executor, q: { phone: string; callerNumber: string; since: Date; exceptCallId: string; limit: number }): Promise<CallerHistory> {
+    const r = await sql<{ confidential: boolean | null; earlier: string; tickets: { id: string; number: string; title: string; status: string; type: string; createdAt: string }[] }>`
+      SELECT (SELECT confidential FROM citizens WHERE phone = ${q.phone}) AS confidential,
+        (SELECT count(*) FROM calls WHERE caller_number = ${q.callerNumber} AND arrived_at >= ${q.since} AND id <> ${q.exceptCallId}) AS earlier,
+        coalesce((SELECT json_agg(t ORDER BY t."createdAt" DESC) FROM (
+          SELECT t.id, t.number, t.title, t.status, t.type, t.created_at AS "createdAt"
+          FROM citizens c JOIN ticket_callers tc ON tc.citizen_id = c.id JOIN tickets t ON t.id = tc.ticket_id
+          WHERE c.phone = ${q.phone} ORDER BY t.created_at DESC LIMIT ${q.limit}) t), '[]') AS tickets`.execute(db);
+    const row = r.rows[0]!;
+    return {
+      confidential: row.confidential ?? false, earlierCalls: Number(row.earlier),
+      tickets: row.tickets.map((t) => ({ ...t, createdAt: new Date(t.createdAt) })),
+    };
   }
 
   /** Mean seconds from connect to end of the queue's recent answered calls. */

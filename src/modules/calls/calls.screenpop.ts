@@ -11,7 +11,7 @@ import { allowedCommands } from '../../domain/calls/control.js';
 import { TICKET_STATUS_LABELS, type TicketStatus } from '../../domain/tickets/model.js';
 import { normalizePhone } from '../citizens/phone.js';
 import type { AcdOffer } from './acd.service.js';
-import type { CallRow, CallsRepository } from './calls.repository.js';
+import type { CallerHistory, CallRow, CallsRepository } from './calls.repository.js';
 import type { CallSession, DesktopPort } from './calls.session.js';
 import type { QueueDirectory } from './queue-directory.js';
 
@@ -23,12 +23,28 @@ export interface DesktopSink {
 
 export interface DraftTickets {
   /** The call's draft ticket (made on the first offer, bound to the call); null when the number is withheld. */
-  draftFor(row: CallRow, agentId: string): Promise<string | null>;
+  draftFor(row: CallRow, agentId: string, firstOffer: boolean): Promise<string | null>;
   /** The call ended: an untouched draft is cancelled. */
   callEnded(callId: string): Promise<void>;
 }
 
+/** What the pop of a call needs besides the offer: the stored row and the caller's history. */
+interface PopContext {
+  readonly row: CallRow;
+  readonly history: CallerHistory;
+}
+
+const NO_HISTORY: CallerHistory = Object.freeze({ confidential: false, earlierCalls: 0, tickets: [] });
+/** A context prepared while the caller waited is used for offers within this long. */
+const CONTEXT_TTL_MS = 60_000;
+/** Contexts kept at most (calls end and drop theirs; this bounds what a lost end leaves). */
+const MAX_CONTEXTS = 20_000;
+
 export class ScreenPops implements DesktopPort {
+  private readonly contexts = new Map<string, { at: number; context: Promise<PopContext> }>();
+  /** Calls this instance made a draft ticket for (a later offer looks for it first). */
+  private readonly drafted = new Set<string>();
+
   constructor(
     private readonly db: Database,
     private readonly calls: CallsRepository,
@@ -39,9 +55,21 @@ export class ScreenPops implements DesktopPort {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * The caller is queued: read what the pop will show now, while they wait, so that the offer
+   * only has to bind the draft ticket and store the message.
+   */
+  prepare(row: CallRow): void {
+    if (!this.sink) return;
+    void this.context(row).catch(() => undefined); // the offer reads it again
+  }
+
   offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void {
     if (!this.sink) return;
-    void this.build(row, { offerId: offer.offerId, ringTimeoutSeconds: offer.ringTimeoutSeconds, awaitingAnswer: extra.awaitingAnswer, waitSeconds: extra.waitSeconds, extension: offer.extension, agentId: offer.agentId })
+    const o = { offerId: offer.offerId, ringTimeoutSeconds: offer.ringTimeoutSeconds, awaitingAnswer: extra.awaitingAnswer, waitSeconds: extra.waitSeconds, extension: offer.extension, agentId: offer.agentId };
+    void this.context(row)
+      // What changes while a caller waits (the queue after an overflow) comes from the session.
+      .then((ctx) => this.build({ ...ctx, row: { ...ctx.row, queueId: row.queueId ?? ctx.row.queueId } }, row.state, o))
       .then((pop) => this.push(offer.agentId, 'call.offered', { ...pop, offeredAt: offer.offeredAt.toISOString() }))
       .catch((err: unknown) => this.log.error({ err, callId: row.id }, 'screen-pop failed'));
   }
@@ -56,7 +84,8 @@ export class ScreenPops implements DesktopPort {
     const row = await this.calls.currentOfAgent(this.db, agentId);
     if (!row) return null;
     const waitSeconds = row.queuedAt ? Math.round(((row.connectedAt ?? new Date()).getTime() - row.queuedAt.getTime()) / 1000) : null;
-    return this.build(row, { offerId: null, ringTimeoutSeconds: null, awaitingAnswer: false, waitSeconds, extension: null, agentId });
+    const ctx = { row, history: await this.history(row) };
+    return this.build(ctx, row.state, { offerId: null, ringTimeoutSeconds: null, awaitingAnswer: false, waitSeconds, extension: null, agentId });
   }
 
   private async push(agentId: string, type: string, payload: Record<string, unknown>): Promise<void> {
@@ -65,40 +94,68 @@ export class ScreenPops implements DesktopPort {
   }
 
   callEnded(callId: string): void {
+    this.contexts.delete(callId);
+    this.drafted.delete(callId);
     if (!this.drafts) return;
     void this.drafts.callEnded(callId).catch((err: unknown) => this.log.warn({ err, callId }, 'could not settle the call\'s draft ticket'));
   }
 
-  private async build(sessionRow: CallRow, o: { offerId: string | null; ringTimeoutSeconds: number | null; awaitingAnswer: boolean; waitSeconds: number | null; extension: string | null; agentId: string }): Promise<Record<string, unknown>> {
-    // The stored row: the session's copy does not follow every column (the IVR path, say).
-    const row = (await this.calls.find(this.db, sessionRow.id)) ?? sessionRow;
+  private context(sessionRow: CallRow): Promise<PopContext> {
+    const now = Date.now();
+    const hit = this.contexts.get(sessionRow.id);
+    if (hit && now - hit.at < CONTEXT_TTL_MS) return hit.context;
+    const context = (async () => {
+      // The stored row: the session's copy does not follow every column (the IVR path, say).
+      const row = (await this.calls.find(this.db, sessionRow.id)) ?? sessionRow;
+      return { row, history: await this.history(row) };
+    })();
+    this.contexts.delete(sessionRow.id);
+    this.contexts.set(sessionRow.id, { at: now, context });
+    context.catch(() => {
+      if (this.contexts.get(sessionRow.id)?.context === context) this.contexts.delete(sessionRow.id);
+    });
+    if (this.contexts.size > MAX_CONTEXTS) this.contexts.delete(this.contexts.keys().next().value!);
+    return context;
+  }
+
+  private history(row: CallRow): Promise<CallerHistory> {
     let phone: string | null = null;
     try {
       phone = row.callerNumber ? normalizePhone(row.callerNumber) : null;
     } catch {
       phone = null;
     }
-    const [history, earlier, queue, draftTicketId, ticketIds] = await Promise.all([
-      phone ? this.calls.callerTickets(this.db, phone, 5) : Promise.resolve({ confidential: false, tickets: [] }),
-      phone ? this.calls.recentCallCount(this.db, row.callerNumber, new Date(Date.now() - 24 * 3_600_000), row.id) : Promise.resolve(0),
+    if (!phone) return Promise.resolve(NO_HISTORY);
+    return this.calls.callerHistory(this.db, { phone, callerNumber: row.callerNumber, since: new Date(Date.now() - 24 * 3_600_000), exceptCallId: row.id, limit: 5 });
+  }
+
+  private async build(ctx: PopContext, state: CallRow['state'], o: { offerId: string | null; ringTimeoutSeconds: number | null; awaitingAnswer: boolean; waitSeconds: number | null; extension: string | null; agentId: string }): Promise<Record<string, unknown>> {
+    const { row, history } = ctx;
+    const [queue, draftTicketId, ticketIds] = await Promise.all([
       row.queueId ? this.queues.get(row.queueId) : Promise.resolve(undefined),
-      this.drafts ? this.drafts.draftFor(row, o.agentId).catch((err: unknown) => {
+      this.drafts ? this.drafts.draftFor(row, o.agentId, o.offerId !== null && !this.drafted.has(row.id)).catch((err: unknown) => {
         this.log.warn({ err, callId: row.id }, 'draft ticket failed');
         return null;
       }) : Promise.resolve(null),
       this.calls.ticketIds(this.db, row.id),
     ]);
+    if (draftTicketId && o.offerId !== null) {
+      this.drafted.add(row.id);
+      if (this.drafted.size > MAX_CONTEXTS) this.drafted.delete(this.drafted.values().next().value!);
+    }
+    // The draft is bound in its own transaction, which may commit after the bindings were read.
+    const bound = draftTicketId && !ticketIds.includes(draftTicketId) ? [...ticketIds, draftTicketId] : ticketIds;
     const session = this.session(row.id);
-    const control = session?.controlView() ?? { call: row.state, held: row.held, consult: row.consult?.state ?? 'none', awaitingAnswer: o.awaitingAnswer };
+    const control = session?.controlView() ?? { call: state, held: row.held, consult: row.consult?.state ?? 'none', awaitingAnswer: o.awaitingAnswer };
     return {
       callId: row.id,
       offerId: o.offerId,
-      state: row.state,
+      state,
       direction: row.direction,
       caller: { number: callerNumberForDesktop(row.callerNumber, history.confidential), name: history.confidential ? null : row.callerName || null, confidential: history.confidential },
       flags: row.flags,
       history: {
-        earlierCallsToday: earlier,
+        earlierCallsToday: history.earlierCalls,
         repeatCaller: row.flags.includes('repeat_caller'),
         recentTickets: history.tickets.map((t) => ({ id: t.id, number: t.number, title: t.title, type: t.type, status: t.status, statusLabel: TICKET_STATUS_LABELS[t.status as TicketStatus] ?? t.status, createdAt: t.createdAt.toISOString() })),
         openTickets: history.tickets.filter((t) => ['accepted', 'dispatched', 'returned', 'in_progress', 'replied'].includes(t.status)).length,
@@ -108,7 +165,7 @@ export class ScreenPops implements DesktopPort {
       waitSeconds: o.waitSeconds,
       handOff: row.transfer,
       draftTicketId,
-      ticketIds,
+      ticketIds: bound,
       ringTimeoutSeconds: o.ringTimeoutSeconds,
       awaitingAnswer: o.awaitingAnswer,
       extension: o.extension,

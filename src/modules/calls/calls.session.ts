@@ -90,6 +90,8 @@ export interface SessionDeps {
 }
 
 export interface DesktopPort {
+  /** The caller was queued: what an offer's screen-pop shows can be read now. */
+  prepare(row: CallRow): void;
   /** The screen-pop of an offer, built from the call's row and the caller's history. */
   offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void;
   send(agentId: string, type: string, payload: Record<string, unknown>): void;
@@ -327,6 +329,7 @@ export class CallSession {
     const entry = await this.deps.ledger.enqueue(this.id, from, { queueId: queue.id, priority, holdingBridgeId, enqueuedAt, data });
     this.row = { ...this.row, state: 'queued', queueId: queue.id, priority, holdingBridgeId, queuedAt: this.row.queuedAt ?? this.deps.ledger.now() };
     this.queue = queue;
+    this.deps.desktop?.prepare(this.row);
     this.deps.acd.kickEntry(this.id);
     if (queue.language && queue.language !== this.row.language && (queue.language === 'en' || queue.language === 'zh')) {
       await this.ignoreGone(this.node().channels.setVariable(this.callerChannelId, 'CHANNEL(language)', queue.language));

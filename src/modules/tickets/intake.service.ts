@@ -173,9 +173,13 @@ export class IntakeService {
    * The draft a call carries from its offer (电话工单草稿): bound to the call, waiting for the agent
    * to fill it in and accept it. Null when the caller's number is withheld. One per call at a time.
    */
-  async draftForCall(c: { callId: string; phone: string }, agent: Principal): Promise<{ id: string; number: string; created: boolean } | null> {
-    const existing = await this.deps.repo.draftOfCall(this.deps.db, c.callId);
-    if (existing) return { id: existing.id, number: existing.number, created: false };
+  async draftForCall(c: { callId: string; phone: string; firstOffer?: boolean }, agent: Principal): Promise<{ id: string; number: string; created: boolean } | null> {
+    // On a call's first offer there is rarely a draft yet: try to make it and let the unique
+    // index say when there was one (saves a read on the screen-pop's path).
+    if (!c.firstOffer) {
+      const existing = await this.deps.repo.draftOfCall(this.deps.db, c.callId);
+      if (existing) return { id: existing.id, number: existing.number, created: false };
+    }
     let phone: string;
     try {
       phone = normalizePhone(c.phone);
