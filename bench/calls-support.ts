@@ -69,7 +69,7 @@ export async function startCallsApp(script: string, databaseUrl: string, ariUrl:
   const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'hotline-bench-log-')), 'app.log');
   const log = openSync(logFile, 'a');
   console.log(`app log: ${logFile}`);
-  const child = fork(script, ['--serve', databaseUrl, ariUrl, String(poolSize)], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', log, log, 'ipc'] });
+  const child = fork(script, ['--serve', databaseUrl, ariUrl, String(poolSize)], { execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], stdio: ['ignore', log, log, 'ipc'] });
   // A benchmark that fails must not leave its service running.
   process.once('exit', () => child.kill('SIGKILL'));
   const port = await new Promise<number>((resolve, reject) => {

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const dbName = `hotline_bench_pop_${Date.now()}`;
   await adminQuery(admin, `CREATE DATABASE ${dbName}`);
   const fake = await startFakeAsterisk({ playbackMs: 1000, timeScale: 1 });
-  const app = await startCallsApp(SELF, withDatabase(admin, dbName), fake.url, 20);
+  const app = await startCallsApp(SELF, withDatabase(admin, dbName), fake.url, Number(arg("pool", "20")));
   const client = new Client(app.base, 32);
 
   // Agent extensions are 1000-1999 (the dialplan's _1XXX): above 1,000 desktops, agents keep
@@ -52,6 +52,9 @@ async function main(): Promise<void> {
   console.log(`opening ${desktops} desktops…`);
   const wsBase = app.base.replace(/^http/, 'ws');
   const latencies: number[] = [];
+  // Where the time goes: offer → message stored in the agent's log (built, recorded) → received.
+  const toStored: number[] = [];
+  const toReceived: number[] = [];
   let measuring = false;
   let pops = 0;
   const sockets: WebSocket[] = [];
@@ -62,7 +65,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       ws.once('error', reject);
       ws.on('message', (data) => {
-        const m = JSON.parse((data as Buffer).toString()) as { type: string; id?: string; ok?: boolean; payload?: { offeredAt?: string } };
+        const m = JSON.parse((data as Buffer).toString()) as { type: string; id?: string; ok?: boolean; at?: string; payload?: { offeredAt?: string } };
         if (m.type === 'ping') ws.send('{"v":1,"type":"pong"}');
         else if (m.type === 'welcome') ws.send(JSON.stringify({ v: 1, type: 'command', id: 'login', command: { type: 'login', extension: a.extension } }));
         else if (m.type === 'command_result' && m.id === 'login') {
@@ -70,7 +73,14 @@ async function main(): Promise<void> {
           else resolve();
         } else if (m.type === 'call.offered' && m.payload?.offeredAt) {
           pops++;
-          if (measuring) latencies.push(Date.now() - Date.parse(m.payload.offeredAt));
+          if (measuring) {
+            const now = Date.now();
+            latencies.push(now - Date.parse(m.payload.offeredAt));
+            if (m.at) {
+              toStored.push(Date.parse(m.at) - Date.parse(m.payload.offeredAt));
+              toReceived.push(now - Date.parse(m.at));
+            }
+          }
         }
       });
       ws.once('open', () => ws.send('{"v":1,"type":"hello"}'));
@@ -136,6 +146,7 @@ async function main(): Promise<void> {
     `### desktop-screenpop ${new Date().toISOString()} — ${desktops} desktops (${agentsN} agents × ${tabs}), ${rate} offers/s × ${seconds} s (load average at start ${load0})`,
     '',
     `- screen-pops measured ${s.length} (of ${pops}); offer → desktop: p50 ${fmt(median(s))} ms, p95 ${fmt(percentile(s, 95))} ms, p99 ${fmt(percentile(s, 99))} ms, max ${fmt(s.at(-1) ?? NaN)} ms`,
+    `- of which offer → stored in the agent's log p50 ${fmt(median(toStored))} / p99 ${fmt(percentile([...toStored].sort((x, y) => x - y), 99))} ms, stored → received p50 ${fmt(median(toReceived))} / p99 ${fmt(percentile([...toReceived].sort((x, y) => x - y), 99))} ms`,
     `- service CPU ${cpu} % of one core; heap after GC ${mb(mem.heapUsed)} MB, RSS ${mb(mem.rss)} MB`,
     '',
   ].join('\n');
