@@ -38,7 +38,7 @@ async function main(): Promise<void> {
   const dbName = `hotline_bench_pop_${Date.now()}`;
   await adminQuery(admin, `CREATE DATABASE ${dbName}`);
   const fake = await startFakeAsterisk({ playbackMs: 1000, timeScale: 1 });
-  const app = await startCallsApp(SELF, withDatabase(admin, dbName), fake.url, Number(arg("pool", "20")));
+  const app = await startCallsApp(SELF, withDatabase(admin, dbName), fake.url, Number(arg('pool', '20')));
   const client = new Client(app.base, 32);
 
   // Agent extensions are 1000-1999 (the dialplan's _1XXX): above 1,000 desktops, agents keep

@@ -122,10 +122,9 @@ export class AgentsRepository {
     return (await q.execute()) as AgentStateRow[];
   }
 
-  /** Compare-and-set on the version read under the lock; false when someone else got there first. */
   /**
    * A state change in one statement: the state row (only if still at `expectedVersion`), its
-   * log row and the events announcing it. The first event's payload gets the log row's id as
+   * log row and the events announcing it (a compare-and-set on the version). The first event's payload gets the log row's id as
    * `logId`. Undefined (nothing written) when the row moved on meanwhile.
    */
   async applyChange(tx: Tx, c: { agentId: string; expectedVersion: number; next: AgentStateSnapshot; log: StateChangeLog; actorId: string | null; events: readonly OutboxRow[] }): Promise<string | undefined> {

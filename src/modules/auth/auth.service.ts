@@ -82,7 +82,7 @@ export class AuthService {
   async authenticateToken(token: string): Promise<Principal> {
     const claims = verifyJwt(token, this.settings.jwtSecret, Math.floor(this.clock.now().getTime() / 1000));
     const user = await this.repo.findLiveSession(this.db, claims.sid);
-    if (!user || user.id !== claims.sub) throw new UnauthenticatedError('The session has ended; sign in again', 'session_revoked');
+    if (!user || user.id !== claims.sub) throw sessionEnded();
     return { kind: 'user', id: user.id, name: user.username, role: user.role, departmentId: user.departmentId, centreId: user.centreId, sessionId: claims.sid };
   }
 
@@ -104,7 +104,7 @@ export class AuthService {
       }
     }
     const live = new Map((await this.repo.liveSessions(this.db, [...new Set(pending.map((p) => p.sid))])).map((r) => [r.sessionId, r.userId]));
-    for (const p of pending) out.set(p.token, live.get(p.sid) === p.sub ? null : new UnauthenticatedError('The session has ended; sign in again', 'session_revoked'));
+    for (const p of pending) out.set(p.token, live.get(p.sid) === p.sub ? null : sessionEnded());
     return out;
   }
 
@@ -259,4 +259,8 @@ function toPublicKey(k: ApiKeyRow): PublicApiKey {
     id: k.id, name: k.name, prefix: k.prefix, role: k.role, departmentId: k.departmentId, createdAt: k.createdAt.toISOString(),
     expiresAt: k.expiresAt?.toISOString() ?? null, lastUsedAt: k.lastUsedAt?.toISOString() ?? null, revokedAt: k.revokedAt?.toISOString() ?? null,
   };
+}
+
+function sessionEnded(): UnauthenticatedError {
+  return new UnauthenticatedError('The session has ended; sign in again', 'session_revoked');
 }

@@ -88,10 +88,6 @@ export class AcdRepository {
     return Number(r.numDeletedRows) > 0;
   }
 
-  /**
-   * The caller an agent should take: the highest priority, then the longest waiting, among
-   * waiting callers of the queues the agent qualifies for, on nodes whose instance is alive.
-   */
   async anyWaitingOn(db: Executor, nodeIds: readonly string[]): Promise<boolean> {
     if (nodeIds.length === 0) return false;
     return (await db.selectFrom('queueEntries').select('callId').where('state', '=', 'waiting').where('nodeId', 'in', nodeIds).limit(1).executeTakeFirst()) !== undefined;
@@ -157,8 +153,9 @@ export class AcdRepository {
   }
 
   /**
-   * The best waiting caller of these queues, its entry and call locked (entry first: the lock
-   * order), in one round trip. Only callers whose call is still queued; a caller changed by a
+   * The caller an agent should take: the highest priority, then the longest waiting, among
+   * waiting callers of the queues the agent qualifies for, on nodes whose instance is alive;
+   * its entry and call locked (entry first: the lock order), in one round trip. Only callers whose call is still queued; a caller changed by a
    * concurrent writer is re-checked once that writer commits.
    */
   async lockBestWaiting(tx: Tx, queueIds: readonly string[], liveWithinSeconds: number): Promise<EntryRow | undefined> {

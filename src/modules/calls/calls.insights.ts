@@ -11,7 +11,7 @@ import { REPEAT_WINDOW_HOURS, treatCaller, type ProfileFlag } from '../../domain
 import { DEFAULT_HANDLE_SECONDS } from '../../domain/calls/announcements.js';
 import { maskPhone } from '../../domain/phone.js';
 import type { PublicQueue } from '../queues/queues.service.js';
-import { normalizePhone } from '../citizens/phone.js';
+import { callerPhone } from '../citizens/phone.js';
 import type { AcdRepository } from './acd.repository.js';
 import type { CallRow, CallsRepository } from './calls.repository.js';
 import type { CallerInfo } from './calls.session.js';
@@ -75,12 +75,7 @@ export class CallInsights {
   }
 
   async lookupCaller(row: CallRow): Promise<CallerInfo> {
-    let phone: string | null = null;
-    try {
-      phone = row.callerNumber ? normalizePhone(row.callerNumber) : null;
-    } catch {
-      phone = null; // withheld or not a number ('anonymous')
-    }
+    const phone = callerPhone(row.callerNumber);
     const since = new Date(this.now().getTime() - REPEAT_WINDOW_HOURS * 3_600_000);
     const [profile, earlier, openTickets] = phone
       ? await Promise.all([this.calls.profile(this.db, phone), this.calls.recentCallCount(this.db, row.callerNumber, since, row.id), this.calls.openTicketCount(this.db, phone)])

@@ -379,16 +379,6 @@ export class CallsRepository {
     return Number(row.n);
   }
 
-  /** The citizen's latest tickets (for the screen-pop) and whether they asked for confidentiality (保密). */
-  async callerTickets(db: Executor, phone: string, limit: number): Promise<{ confidential: boolean; tickets: { id: string; number: string; title: string; status: string; type: string; createdAt: Date }[] }> {
-    const citizen = await db.selectFrom('citizens').select(['id', 'confidential']).where('phone', '=', phone).executeTakeFirst();
-    if (!citizen) return { confidential: false, tickets: [] };
-    const tickets = await db.selectFrom('ticketCallers as tc').innerJoin('tickets as t', 't.id', 'tc.ticketId')
-      .select(['t.id', 't.number', 't.title', 't.status', 't.type', 't.createdAt'])
-      .where('tc.citizenId', '=', citizen.id).orderBy('t.createdAt', 'desc').limit(limit).execute();
-    return { confidential: citizen.confidential, tickets };
-  }
-
   /**
    * What a screen-pop shows of the caller, in one round trip: the citizen's 保密 flag, their
    * latest tickets, and how many other calls came from this number since `since`.

@@ -9,7 +9,7 @@ import type { Executor, Database } from '../../adapters/db/database.js';
 import { callerNumberForDesktop } from '../../domain/calls/caller.js';
 import { allowedCommands } from '../../domain/calls/control.js';
 import { TICKET_STATUS_LABELS, type TicketStatus } from '../../domain/tickets/model.js';
-import { normalizePhone } from '../citizens/phone.js';
+import { callerPhone } from '../citizens/phone.js';
 import type { AcdOffer } from './acd.service.js';
 import type { CallerHistory, CallRow, CallsRepository } from './calls.repository.js';
 import type { CallSession, DesktopPort } from './calls.session.js';
@@ -119,12 +119,7 @@ export class ScreenPops implements DesktopPort {
   }
 
   private history(row: CallRow): Promise<CallerHistory> {
-    let phone: string | null = null;
-    try {
-      phone = row.callerNumber ? normalizePhone(row.callerNumber) : null;
-    } catch {
-      phone = null;
-    }
+    const phone = callerPhone(row.callerNumber);
     if (!phone) return Promise.resolve(NO_HISTORY);
     return this.calls.callerHistory(this.db, { phone, callerNumber: row.callerNumber, since: new Date(Date.now() - 24 * 3_600_000), exceptCallId: row.id, limit: 5 });
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizePhone } from './phone.js';
+import { callerPhone, normalizePhone } from './phone.js';
 
 describe('normalizePhone', () => {
   it('maps the usual spellings of one number to one form', () => {
@@ -9,5 +9,13 @@ describe('normalizePhone', () => {
   it('refuses what is not a number', () => {
     expect(() => normalizePhone('call me')).toThrow(expect.objectContaining({ code: 'invalid_phone' }));
     expect(() => normalizePhone('12')).toThrow(expect.objectContaining({ code: 'invalid_phone' }));
+  });
+});
+
+describe('callerPhone', () => {
+  it('gives the canonical number, or null for a withheld or non-numeric caller id', () => {
+    expect(callerPhone('+86 138-0013-8000')).toBe('13800138000');
+    expect(callerPhone('')).toBeNull();
+    expect(callerPhone('anonymous')).toBeNull();
   });
 });

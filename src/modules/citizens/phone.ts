@@ -10,3 +10,13 @@ export function normalizePhone(input: string, field = 'phone'): string {
   }
   return digits;
 }
+
+/** A caller id as a citizen's number, or null when it is withheld or not a number ('anonymous'). */
+export function callerPhone(callerNumber: string): string | null {
+  if (!callerNumber) return null;
+  try {
+    return normalizePhone(callerNumber);
+  } catch {
+    return null;
+  }
+}

@@ -38,12 +38,10 @@ const ABANDONED = ['abandoned_queue', 'abandoned_ringing'];
 
 export class DesktopRepository {
   /**
-   * Appends a message with the user's next number. The counter row stays locked until the
-   * caller's transaction ends, so numbers of one user commit in order and without gaps.
-   */
-  /**
-   * The message with its next number, and the outbox row that carries it to the other instances
-   * (its payload gets the number as `seq`), in one statement: atomic without a transaction.
+   * Appends a message with the user's next number, and the outbox row that carries it to the
+   * other instances (its payload gets the number as `seq`), in one statement: atomic without a
+   * transaction. The counter row stays locked until the statement's (or the caller's)
+   * transaction ends, so numbers of one user commit in order and without gaps.
    */
   async appendAnnounced(db: Executor, m: { agentId: string; at: Date; type: string; payload: Record<string, unknown> }, event: OutboxRow): Promise<{ seq: string; at: Date }> {
     const res = await sql<{ seq: string; at: Date }>`
@@ -62,8 +60,6 @@ export class DesktopRepository {
       SELECT seq::text AS seq, at FROM m`.execute(db);
     return res.rows[0]!;
   }
-
-
 
   /**
    * Takes the user's counter row and raises its agent-state version; false (nothing changed)
