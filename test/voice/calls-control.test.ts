@@ -99,7 +99,8 @@ describe('call control', () => {
     expect(JSON.stringify(originate.body)).toContain(id); // CASE_ID for the receiving platform
     expect(c.asterisk.requests.some((x) => x.path === `/ari/channels/${ch}/play` && String(x.query.media).includes('transfer-110'))).toBe(true);
     const outbound = c.asterisk.channels().find((x) => x.name.startsWith('Local/110@hotline-outbound'))!;
-    expect(bridgeOf(ch)?.channels).toEqual(expect.arrayContaining([ch, outbound.id]));
+    // The state is stored before the legs are bridged (persist, then act).
+    await until(() => [ch, outbound.id].every((x) => bridgeOf(ch)?.channels.includes(x)), 'caller bridged with 110');
     expect(['wrap_up', 'ready']).toContain((await c.agentState(a1)).state);
     c.asterisk.hangup(outbound.id);
     const ended = await waitCallState(c, ch, 'ended');
