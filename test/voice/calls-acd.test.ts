@@ -196,4 +196,47 @@ describe('ACD and call endings', () => {
     expect(third.agentId).toBe(a2.id);
     for (const x of chans.slice(1)) c.asterisk.hangup(x);
   });
+
+  it('the repair sweep: a ready agent the ACD was never told of gets the caller; callers nobody ready can serve cost it no search', async () => {
+    // Three callers for the English desk, which none of the (Chinese-speaking) agents can take.
+    const english: string[] = [];
+    for (const n of ['13900000071', '13900000072', '13900000073']) {
+      const ch = await c.asterisk.inboundCall({ callerNumber: n });
+      await waitCallState(c, ch, 'ivr');
+      c.asterisk.sendDtmf(ch, '9');
+      await waitCallState(c, ch, 'queued');
+      english.push(ch);
+    }
+    await loginInOrder(a1, a2);
+    const acd = c.calls.acd as unknown as { idle(): Promise<void>; deps: { repo: { lockBestWaiting: (...a: unknown[]) => Promise<unknown> } } };
+    await acd.idle();
+    const repo = acd.deps.repo;
+    const search = repo.lockBestWaiting.bind(repo);
+    let searches = 0;
+    let general = '';
+    repo.lockBestWaiting = async (...a: unknown[]) => {
+      searches++;
+      return search(...a);
+    };
+    try {
+      // Sweeps run every 200 ms here; each used to search once per ready agent.
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(searches).toBe(0);
+      expect((await c.agentState(a1)).state).toBe('ready');
+
+      // A caller for the general queue while nobody is ready; then an agent turns ready behind
+      // the ACD's back (no kick): the sweep finds them.
+      await c.api('PUT', `/agents/${a1.id}/state`, { state: 'not_ready', reason: 'break' }, a1.token);
+      await c.api('PUT', `/agents/${a2.id}/state`, { state: 'not_ready', reason: 'break' }, a2.token);
+      general = await caller('13900000074');
+      await waitCallState(c, general, 'queued');
+      await c.sql("UPDATE agent_states SET state = 'ready', reason = NULL, idle_since = now(), version = version + 1 WHERE agent_id = $1", [a1.id]);
+      const rec = await waitCallState(c, general, 'connected');
+      expect(rec.agentId).toBe(a1.id);
+      expect(searches).toBeGreaterThan(0);
+    } finally {
+      repo.lockBestWaiting = search;
+    }
+    for (const x of [...english, general]) c.asterisk.hangup(x);
+  });
 });

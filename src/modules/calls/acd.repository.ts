@@ -123,6 +123,13 @@ export class AcdRepository {
       .orderBy('priority', 'desc').orderBy('enqueuedAt').orderBy('callId').limit(limit).execute()) as EntryRow[];
   }
 
+  /** The queues anyone waits in on these nodes. */
+  async waitingQueueIds(db: Executor, nodeIds: readonly string[]): Promise<string[]> {
+    if (nodeIds.length === 0) return [];
+    const rows = await db.selectFrom('queueEntries').select('queueId').distinct().where('state', '=', 'waiting').where('nodeId', 'in', nodeIds).execute();
+    return rows.map((r) => r.queueId);
+  }
+
   async waitingInQueue(db: Executor, queueId: string, limit: number): Promise<EntryRow[]> {
     return (await db.selectFrom('queueEntries').select(ENTRY_COLUMNS).where('queueId', '=', queueId)
       .orderBy('priority', 'desc').orderBy('enqueuedAt').orderBy('callId').limit(limit).execute()) as EntryRow[];
@@ -131,17 +138,19 @@ export class AcdRepository {
   // --- Agents the ACD may offer to.
 
   /**
-   * Ready agents, longest idle first, with their skills and their whole state row (the offer
-   * writes at that row's version, without reading it again): one round trip for the ACD's pass.
+   * Ready agents (all, or `only` these), longest idle first, with their skills and their whole
+   * state row (the offer writes at that row's version, without reading it again): one round
+   * trip for the ACD's pass.
    */
-  async readyAgentsWithSkills(db: Executor, limit: number): Promise<ReadyAgentWithState[]> {
+  async readyAgentsWithSkills(db: Executor, limit: number, only?: readonly string[]): Promise<ReadyAgentWithState[]> {
+    if (only?.length === 0) return [];
     const rows = await sql<Omit<AgentStateRow, 'state'> & { languages: string[]; autoAnswer: boolean; skills: { skillId: string; level: number }[] }>`
       SELECT s.agent_id AS "agentId", s.extension, s.idle_since AS "idleSince", a.languages, a.auto_answer AS "autoAnswer",
              coalesce((SELECT json_agg(json_build_object('skillId', k.skill_id, 'level', k.level)) FROM agent_skills k WHERE k.agent_id = s.agent_id), '[]') AS skills,
              s.reason, s.since, s.version, s.last_call_ended_at AS "lastCallEndedAt", s.call_id AS "callId", s.wrap_up_until AS "wrapUpUntil",
              u.display_name AS "displayName", a.centre_id AS "centreId", a.active
       FROM agent_states s JOIN agents a ON a.user_id = s.agent_id JOIN users u ON u.id = a.user_id
-      WHERE s.state = 'ready' AND a.active
+      WHERE s.state = 'ready' AND a.active ${only ? sql`AND s.agent_id IN (${sql.join(only)})` : sql``}
       ORDER BY s.idle_since, s.agent_id LIMIT ${limit}`.execute(db);
     return rows.rows.map((r) => ({
       agentId: r.agentId, extension: r.extension!, idleSince: r.idleSince!, languages: r.languages, autoAnswer: r.autoAnswer, skills: r.skills,

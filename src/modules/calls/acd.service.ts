@@ -35,6 +35,12 @@ export interface AcdOffer {
   readonly autoAnswer: boolean;
 }
 
+/** Where a kicked caller waits, as the kicker knows it. */
+export interface EntryHint {
+  readonly queueId: string;
+  readonly nodeId: string;
+}
+
 export interface AcdSettings {
   /** A node whose instance has not beaten for this long is treated as gone. */
   readonly liveWithinSeconds: number;
@@ -83,7 +89,8 @@ interface Candidate extends AgentCandidate {
 export class AcdService {
   private readonly settings: AcdSettings;
   private readonly agents = new Set<string>();
-  private readonly entries = new Set<string>();
+  /** Kicked callers, with where they wait when the kicker knew it (saves reading the entry). */
+  private readonly entries = new Map<string, EntryHint | undefined>();
   private sweepWanted = false;
   private running: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -102,8 +109,8 @@ export class AcdService {
   }
 
   /** A caller was queued or re-queued: find them the best agent. */
-  kickEntry(callId: string): void {
-    this.entries.add(callId);
+  kickEntry(callId: string, hint?: EntryHint): void {
+    this.entries.set(callId, hint ?? this.entries.get(callId));
     this.schedule();
   }
 
@@ -158,7 +165,7 @@ export class AcdService {
   private async drain(): Promise<void> {
     while (!this.stopped && (this.agents.size > 0 || this.entries.size > 0 || this.sweepWanted)) {
       const agents = [...this.agents];
-      const entries = [...this.entries];
+      const entries = new Map(this.entries);
       const sweep = this.sweepWanted;
       this.agents.clear();
       this.entries.clear();
@@ -173,7 +180,7 @@ export class AcdService {
         this.deps.logger.error({ err }, 'ACD pass failed; retrying');
         // Nothing was committed: put the work back and retry after a pause.
         for (const a of agents) this.agents.add(a);
-        for (const e of entries) this.entries.add(e);
+        for (const [e, hint] of entries) this.entries.set(e, hint);
         this.sweepWanted ||= sweep;
         await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** Math.min(this.failureStreak, 6))));
         continue;
@@ -191,24 +198,34 @@ export class AcdService {
   }
 
   /** One transaction: match the kicked entries, then the kicked (or, in a sweep, all ready) agents. */
-  private async pass(agentIds: readonly string[], entryIds: readonly string[], sweep: boolean): Promise<AcdOffer[]> {
+  private async pass(agentIds: readonly string[], kicked: ReadonlyMap<string, EntryHint | undefined>, sweep: boolean): Promise<AcdOffer[]> {
     const { db, repo } = this.deps;
     const local = new Set(this.deps.localNodes().filter((n) => n.connected).map((n) => n.nodeId));
     if (local.size === 0) return [];
     return db.transaction().execute(async (tx) => {
       await repo.lock(tx);
       const offers: AcdOffer[] = [];
-      const ready = await this.readyCandidates(tx);
+      // Agents kicked alone need only their own rows; a caller or a sweep needs every ready agent.
+      const ready = await this.readyCandidates(tx, sweep || kicked.size > 0 ? undefined : agentIds);
       if (ready.size === 0) return offers;
+      // In a sweep, only the queues someone waits in: an agent who serves none of them is skipped
+      // without a query (1,000 callers nobody ready can serve used to cost a search per agent).
+      const waitingIn = sweep ? new Set(await repo.waitingQueueIds(tx, [...local])) : undefined;
       const eligible = new Map<string, string[]>();
       const queuesOf = async (a: Candidate) => {
         let ids = eligible.get(a.agentId);
-        if (!ids) eligible.set(a.agentId, (ids = await this.deps.queues.eligibleQueueIds(a)));
+        if (!ids) {
+          ids = await this.deps.queues.eligibleQueueIds(a);
+          if (waitingIn) ids = ids.filter((q) => waitingIn.has(q));
+          eligible.set(a.agentId, ids);
+        }
         return ids;
       };
       const seen = new Set<string>(); // callers offered (or looked at) in this pass
       const serve = async (agent: Candidate): Promise<EntryRow | undefined> => {
-        const best = await repo.lockBestWaiting(tx, await queuesOf(agent), this.settings.liveWithinSeconds);
+        const qs = await queuesOf(agent);
+        if (qs.length === 0) return undefined;
+        const best = await repo.lockBestWaiting(tx, qs, this.settings.liveWithinSeconds);
         // A better caller on another instance's node: that instance heard the same kick and takes it.
         if (!best || !local.has(best.nodeId)) return undefined;
         const offer = await this.claim(tx, best, agent);
@@ -220,19 +237,21 @@ export class AcdService {
         return offer ? best : undefined;
       };
 
-      // A sweep walks the smaller side: the waiting callers when fewer wait than agents are
-      // ready (one best-agent search per caller), else every ready agent (one best-caller
-      // search per agent). Walking 500 idle agents for a handful of callers made each sweep
-      // hundreds of queries under the ACD lock.
-      const swept = sweep ? await repo.waitingOnNodes(tx, [...local], ready.size + 1) : [];
-      const byEntry = swept.length <= ready.size;
-      const entries: (EntryRow | string)[] = [...entryIds, ...(sweep && byEntry ? swept : [])];
-      for (const e of entries) {
-        const callId = typeof e === 'string' ? e : e.callId;
+      // A sweep walks the smaller side: the waiting callers when fewer wait than agents can serve
+      // them (one best-agent search per caller), else every such agent (one best-caller search
+      // per agent). Walking 500 idle agents for a handful of callers made each sweep hundreds of
+      // queries under the ACD lock.
+      const servers = sweep ? await this.serving(ready, queuesOf) : [];
+      const swept = sweep && servers.length > 0 ? await repo.waitingOnNodes(tx, [...local], servers.length + 1) : [];
+      const byEntry = swept.length <= servers.length;
+      const entries: [string, EntryRow | EntryHint | undefined][] = [...kicked, ...(sweep && byEntry ? swept.map((e): [string, EntryRow] => [e.callId, e]) : [])];
+      for (const [callId, known] of entries) {
         if (seen.has(callId) || ready.size === 0) continue;
         seen.add(callId);
-        const entry = typeof e === 'string' ? await repo.findEntry(tx, callId) : e;
-        if (entry?.state !== 'waiting' || !local.has(entry.nodeId)) continue;
+        // A hint may be stale (the caller left, or moved on): the search below only ever takes
+        // a caller that still waits, and the best one of the queue, which is right either way.
+        const entry = known ?? await repo.findEntry(tx, callId);
+        if (!entry || ('state' in entry && entry.state !== 'waiting') || !local.has(entry.nodeId)) continue;
         const queue = await this.deps.queues.get(entry.queueId);
         if (!queue) continue;
         for (const agent of rankAgents([...ready.values()], requirementOf(queue))) {
@@ -240,14 +259,21 @@ export class AcdService {
           if (served?.callId === callId) break;
         }
       }
-      const agents = sweep && !byEntry ? [...ready.values()] : agentIds.map((id) => ready.get(id)).filter((a): a is Candidate => a !== undefined);
+      const agents = sweep && !byEntry ? servers : agentIds.map((id) => ready.get(id)).filter((a): a is Candidate => a !== undefined);
       for (const agent of agents) if (ready.has(agent.agentId)) await serve(agent);
       return offers;
     });
   }
 
-  private async readyCandidates(tx: Tx): Promise<Map<string, Candidate>> {
-    const rows = await this.deps.repo.readyAgentsWithSkills(tx, this.settings.maxAgentsPerPass);
+  /** Ready agents who serve at least one queue someone waits in (a sweep's agent side). */
+  private async serving(ready: ReadonlyMap<string, Candidate>, queuesOf: (a: Candidate) => Promise<string[]>): Promise<Candidate[]> {
+    const out: Candidate[] = [];
+    for (const a of ready.values()) if ((await queuesOf(a)).length > 0) out.push(a);
+    return out;
+  }
+
+  private async readyCandidates(tx: Tx, only?: readonly string[]): Promise<Map<string, Candidate>> {
+    const rows = await this.deps.repo.readyAgentsWithSkills(tx, this.settings.maxAgentsPerPass, only);
     return new Map(rows.map((r) => [r.agentId, r]));
   }
 

@@ -330,7 +330,7 @@ export class CallSession {
     this.row = { ...this.row, state: 'queued', queueId: queue.id, priority, holdingBridgeId, queuedAt: this.row.queuedAt ?? this.deps.ledger.now() };
     this.queue = queue;
     this.deps.desktop?.prepare(this.row);
-    this.deps.acd.kickEntry(this.id);
+    this.kickAcd();
     if (queue.language && queue.language !== this.row.language && (queue.language === 'en' || queue.language === 'zh')) {
       await this.ignoreGone(this.node().channels.setVariable(this.callerChannelId, 'CHANNEL(language)', queue.language));
     }
@@ -487,7 +487,7 @@ export class CallSession {
     const res = await this.deps.ledger.offerFailed(this.id, offerId, o);
     if (res?.callState === 'queued') {
       this.row = { ...this.row, state: 'queued', agentId: null, agentChannelId: null };
-      this.deps.acd.kickEntry(this.id);
+      this.kickAcd();
     }
   }
 
@@ -737,7 +737,7 @@ export class CallSession {
       await this.ensureHolding(holdingBridgeId);
       this.media.playAndForget([uri('connecting-agent')]);
       this.armQueueTimers(queue, this.deps.ledger.now());
-      this.deps.acd.kickEntry(this.id);
+      this.kickAcd();
       this.deps.desktop?.send(actor.id, 'call.transferred', { callId: this.id, transferId, target });
       return { transferId };
     }
@@ -1228,10 +1228,15 @@ export class CallSession {
       if (res) this.row = { ...this.row, state: res.callState, agentId: null, agentChannelId: null };
     }
     this.armQueueTimers(queue, entry.enqueuedAt);
-    this.deps.acd.kickEntry(this.id);
+    this.kickAcd();
   }
 
   // --- Helpers.
+
+  /** Tells the ACD this caller waits (and where, which saves it reading the entry). */
+  private kickAcd(): void {
+    this.deps.acd.kickEntry(this.id, this.row.queueId ? { queueId: this.row.queueId, nodeId: this.nodeId } : undefined);
+  }
 
   private node(): AriNode {
     return this.deps.telephony.node(this.nodeId);
