@@ -3,6 +3,7 @@
  * instance B records, agent-state changes made on B are recorded once and reach A, and the
  * welcome counts desktops open on either instance.
  */
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -66,7 +67,7 @@ describe('desktops across instances', () => {
     client.close();
   });
 
-  it('records each agent-state change once, whichever instance consumes it, and A shows the changes made on B', async () => {
+  it('records each agent-state change at most once and never after a newer one, whichever instance consumes it, and A shows the changes made on B', async () => {
     const agent = await newAgent('cluster-2', '1802');
     const { client } = await DesktopClient.connect(baseA, agent.token);
     const onB = await DesktopClient.connect(baseB, agent.token);
@@ -79,13 +80,44 @@ describe('desktops across instances', () => {
 
     for (const c of [client, onB.client]) await c.next((m) => m.type === 'agent.state' && m.payload.version === 6, 'the last change');
     const rows = await sql.query("SELECT (payload->>'version')::int AS v FROM desktop_messages WHERE agent_id = $1 AND type = 'agent.state' ORDER BY seq", [agent.id]);
-    expect(rows.rows.map((r) => r.v)).toEqual([2, 3, 4, 5, 6]);
-    // Both desktops saw the same messages.
+    const recorded = rows.rows.map((r) => r.v as number);
+    // Two instances share the consumer, so an intermediate change can be consumed after a newer
+    // one: it is then dropped, never shown after the newer state. Each version appears at most
+    // once, in increasing order, and the last one is always recorded.
+    expect(recorded.at(-1)).toBe(6);
+    expect(recorded).toEqual([...new Set(recorded)].sort((x, y) => x - y));
+    expect(recorded.every((v) => v >= 2 && v <= 6)).toBe(true);
+    // Both desktops saw exactly what was recorded.
     const seen = (c: DesktopClient) => c.logged('agent.state').map((m) => m.payload.version);
-    expect(seen(client)).toEqual([2, 3, 4, 5, 6]);
-    expect(seen(onB.client)).toEqual([2, 3, 4, 5, 6]);
+    expect(seen(client)).toEqual(recorded);
+    expect(seen(onB.client)).toEqual(recorded);
     client.close();
     onB.client.close();
+  });
+
+  it('drops an agent-state change consumed after a newer one, so a desktop never goes back to an older state', async () => {
+    const agent = await newAgent('cluster-4', '1804');
+    const { client } = await DesktopClient.connect(baseA, agent.token);
+    const event = (version: number, state: string) => ({
+      id: randomUUID(), type: 'agent.state_changed', subject: `${nats.NATS_SUBJECT_PREFIX}.agent.state_changed`,
+      occurredAt: new Date().toISOString(), payload: { agentId: agent.id, version, state },
+    });
+    // The older change is published only once the newer one is shown, and handled (by either
+    // instance) before the next one: it arrives late, as when the other instance was slow.
+    const newer = event(41, 'ready');
+    await b.hotline.events.publisher.publish(newer);
+    await client.next((m) => m.type === 'agent.state' && m.payload.version === 41, 'version 41');
+    const older = event(40, 'not_ready');
+    await b.hotline.events.publisher.publish(older);
+    await b.hotline.events.publisher.publish(newer); // a re-publish is dropped too
+    await until(async () => (await sql.query("SELECT 1 FROM consumed_events WHERE event_id = $1", [older.id])).rowCount === 1, 'the older change handled');
+    const marker = event(42, 'not_ready');
+    await b.hotline.events.publisher.publish(marker);
+    await client.next((m) => m.type === 'agent.state' && m.payload.version === 42, 'version 42');
+    const rows = await sql.query("SELECT (payload->>'version')::int AS v FROM desktop_messages WHERE agent_id = $1 AND type = 'agent.state' ORDER BY seq", [agent.id]);
+    expect(rows.rows.map((r) => r.v)).toEqual([41, 42]);
+    expect(client.logged('agent.state').map((m) => m.payload.version)).toEqual([41, 42]);
+    client.close();
   });
 
   it('gives each instance a consumer of its own that is removed when the instance stops, closing its desktops with 1001', async () => {
