@@ -92,7 +92,7 @@ export async function startAppProcess(script: string, databaseUrl: string, poolS
   const logFile = path.join(mkdtempSync(path.join(tmpdir(), 'hotline-bench-log-')), 'app.log');
   const log = openSync(logFile, 'a');
   console.log(`app log: ${logFile}`);
-  const child = fork(script, ['--serve', databaseUrl, String(poolSize)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', log, log, 'ipc'] });
+  const child = fork(script, ['--serve', databaseUrl, String(poolSize)], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [])], stdio: ['ignore', log, log, 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`app process exited with ${code}`)));
     child.on('message', (m: { kind: string; port?: number }) => {

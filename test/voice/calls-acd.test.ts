@@ -2,6 +2,7 @@
  * Our ACD against the fake Asterisk: who gets which caller (priority classes, skills, longest
  * idle), what a no-answer or busy phone does, and every way a caller leaves.
  */
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { callCentre, waitCallState, type Agent, type CallCentre } from '../support/call-centre.js';
 import { until } from '../support/wait.js';
@@ -238,5 +239,77 @@ describe('ACD and call endings', () => {
       repo.lockBestWaiting = search;
     }
     for (const x of [...english, general]) c.asterisk.hangup(x);
+  });
+
+  it('a backlog is served in short passes: each commits after a bounded number of searches, and the rest follows at once', async () => {
+    const chans = [await caller('13900000081'), await caller('13900000082'), await caller('13900000083')];
+    for (const ch of chans) await waitCallState(c, ch, 'queued');
+    for (const a of [a1, a2, a3]) await c.login(a, 'not_ready');
+    type Acd = { idle(): Promise<void>; settings: { maxSearchesPerPass: number }; pass: (...a: unknown[]) => Promise<unknown[]>; deps: { repo: { lockBestWaiting: (...a: unknown[]) => Promise<unknown> } } };
+    const acd = c.calls.acd as unknown as Acd;
+    const repo = acd.deps.repo;
+    const search = repo.lockBestWaiting.bind(repo);
+    const pass = acd.pass.bind(acd);
+    const budget = acd.settings.maxSearchesPerPass;
+    let searches = 0;
+    const perPass: number[] = [];
+    repo.lockBestWaiting = async (...a: unknown[]) => {
+      searches++;
+      return search(...a);
+    };
+    acd.pass = async (...a: unknown[]) => {
+      const before = searches;
+      try {
+        return await pass(...a);
+      } finally {
+        perPass.push(searches - before);
+      }
+    };
+    (acd.settings).maxSearchesPerPass = 1;
+    // Another instance's pass holds the ACD lock while all three agents turn ready, so their
+    // kicks (and the sweep) pile up into one backlog.
+    const holder = new pg.Client({ connectionString: c.t.dbUrl });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1::bigint)', [String(0x414344_12345)]);
+      for (const a of [a1, a2, a3]) expect((await c.api('PUT', `/agents/${a.id}/state`, { state: 'ready' }, a.token)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(perPass).toEqual([]);
+      await holder.query('SELECT pg_advisory_unlock($1::bigint)', [String(0x414344_12345)]);
+      const served = await Promise.all(chans.map((ch) => waitCallState(c, ch, 'connected')));
+      expect(new Set(served.map((r) => r.agentId))).toEqual(new Set([a1.id, a2.id, a3.id]));
+      await acd.idle();
+      expect(Math.max(...perPass)).toBe(1);
+      expect(perPass.filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+      const open = await c.sql<{ agent_id: string; n: string }>('SELECT agent_id, count(*) AS n FROM call_offers WHERE outcome IS NULL GROUP BY agent_id');
+      expect(open).toEqual([]);
+    } finally {
+      await holder.end();
+      (acd.settings).maxSearchesPerPass = budget;
+      repo.lockBestWaiting = search;
+      acd.pass = pass;
+    }
+    for (const ch of chans) c.asterisk.hangup(ch);
+  });
+
+  it('the best caller is searched again when the head of the line leaves while the search waits for its lock', async () => {
+    const chans = [await caller('13900000091'), await caller('13900000092')];
+    for (const ch of chans) await waitCallState(c, ch, 'queued');
+    const [head, next] = [await c.callByChannel(chans[0]!), await c.callByChannel(chans[1]!)];
+    const repo = (c.calls.acd as unknown as { deps: { repo: { lockBestWaiting(tx: unknown, q: readonly string[], live: number): Promise<{ callId: string } | undefined> } } }).deps.repo;
+    const other = new pg.Client({ connectionString: c.t.dbUrl });
+    await other.connect();
+    try {
+      // The head's entry is being removed by a transaction that has not committed yet.
+      await other.query('BEGIN');
+      await other.query('DELETE FROM queue_entries WHERE call_id = $1', [head.id]);
+      const found = c.t.hotline.db.db.transaction().execute((tx) => repo.lockBestWaiting(tx, [head.queueId!], 6));
+      await new Promise((r) => setTimeout(r, 200));
+      await other.query('COMMIT');
+      expect((await found)?.callId).toBe(next.id);
+    } finally {
+      await other.end();
+    }
+    for (const ch of chans) c.asterisk.hangup(ch);
   });
 });

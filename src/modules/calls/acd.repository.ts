@@ -164,20 +164,42 @@ export class AcdRepository {
   /**
    * The caller an agent should take: the highest priority, then the longest waiting, among
    * waiting callers of the queues the agent qualifies for, on nodes whose instance is alive;
-   * its entry and call locked (entry first: the lock order), in one round trip. Only callers whose call is still queued; a caller changed by a
-   * concurrent writer is re-checked once that writer commits.
+   * its entry and call locked (entry first: the lock order), in one round trip. Each queue's
+   * head is read in index order (one row per queue, not a sort of everyone waiting). Only a
+   * caller whose call is still queued: when a concurrent writer changed the head meanwhile (the
+   * caller hung up), the search runs again, a few times at most.
    */
   async lockBestWaiting(tx: Tx, queueIds: readonly string[], liveWithinSeconds: number): Promise<EntryRow | undefined> {
     if (queueIds.length === 0) return undefined;
-    const r = await sql<EntryRow>`
-      SELECT e.call_id AS "callId", e.queue_id AS "queueId", e.node_id AS "nodeId", e.priority, e.enqueued_at AS "enqueuedAt", e.state, e.offer_id AS "offerId"
-      FROM queue_entries e JOIN calls c ON c.id = e.call_id JOIN telephony_nodes n ON n.node_id = e.node_id
-      WHERE e.state = 'waiting' AND c.state = 'queued' AND e.queue_id IN (${sql.join(queueIds)})
-        AND n.connected AND n.heartbeat_at > now() - make_interval(secs => ${liveWithinSeconds})
-      ORDER BY e.priority DESC, e.enqueued_at, e.call_id
-      LIMIT 1
-      FOR UPDATE OF e, c`.execute(tx);
-    return r.rows[0];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await sql<EntryRow & { found: boolean }>`
+        WITH best AS (
+          SELECT h.call_id FROM unnest(${sql.val(queueIds)}::uuid[]) AS q(id)
+          CROSS JOIN LATERAL (
+            SELECT e.call_id, e.priority, e.enqueued_at
+            FROM queue_entries e JOIN calls c ON c.id = e.call_id JOIN telephony_nodes n ON n.node_id = e.node_id
+            WHERE e.queue_id = q.id AND e.state = 'waiting' AND c.state = 'queued'
+              AND n.connected AND n.heartbeat_at > now() - make_interval(secs => ${liveWithinSeconds})
+            ORDER BY e.priority DESC, e.enqueued_at, e.call_id
+            LIMIT 1) h
+          ORDER BY h.priority DESC, h.enqueued_at, h.call_id
+          LIMIT 1
+        ), locked AS (
+          SELECT e.call_id AS "callId", e.queue_id AS "queueId", e.node_id AS "nodeId", e.priority, e.enqueued_at AS "enqueuedAt", e.state, e.offer_id AS "offerId"
+          FROM queue_entries e JOIN calls c ON c.id = e.call_id
+          WHERE e.call_id = (SELECT call_id FROM best) AND e.state = 'waiting' AND c.state = 'queued'
+          FOR UPDATE OF e, c
+        )
+        SELECT l.*, true AS found FROM locked l
+        UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, EXISTS (SELECT 1 FROM best) WHERE NOT EXISTS (SELECT 1 FROM locked)`.execute(tx);
+      const row = r.rows[0];
+      if (!row?.found) return undefined; // nobody waits
+      if (row.callId !== null) {
+        const { found: _found, ...entry } = row;
+        return entry;
+      }
+    }
+    return undefined;
   }
 
   /** The offer row, the entry offered, the call offering and its timeline row: one statement. */

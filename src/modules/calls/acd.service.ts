@@ -48,11 +48,18 @@ export interface AcdSettings {
   readonly sweepMs: number;
   /** Ready agents considered in one pass. */
   readonly maxAgentsPerPass: number;
+  /**
+   * Best-caller searches in one pass before it commits and the rest of its work goes to the
+   * next pass: offers are rung only after their pass commits, and the pass holds the ACD lock
+   * and the offered callers' rows, so a pass over a backlog (a sweep of 1,000 callers) must
+   * not run for seconds.
+   */
+  readonly maxSearchesPerPass: number;
   /** Open offers on a dead node older than this are settled as lost (frees the agent). */
   readonly orphanOfferSeconds: number;
 }
 
-export const DEFAULT_ACD_SETTINGS: AcdSettings = { liveWithinSeconds: 6, sweepMs: 1000, maxAgentsPerPass: 500, orphanOfferSeconds: 180 };
+export const DEFAULT_ACD_SETTINGS: AcdSettings = { liveWithinSeconds: 6, sweepMs: 1000, maxAgentsPerPass: 500, maxSearchesPerPass: 16, orphanOfferSeconds: 180 };
 
 export interface AcdDeps {
   readonly db: Database;
@@ -77,6 +84,13 @@ export interface AcdStats {
   passes: number;
   offers: number;
   failures: number;
+}
+
+/** What a pass left for the next one when it ran out of searches. */
+interface Leftover {
+  readonly agents: string[];
+  readonly entries: Map<string, EntryHint | undefined>;
+  sweep: boolean;
 }
 
 interface Candidate extends AgentCandidate {
@@ -172,8 +186,17 @@ export class AcdService {
       this.sweepWanted = false;
       let offers: AcdOffer[] = [];
       try {
-        offers = await this.pass(agents, entries, sweep);
+        const left: Leftover = { agents: [], entries: new Map(), sweep: false };
+        offers = await this.pass(agents, entries, sweep, left);
         this.failureStreak = 0;
+        // Unfinished work goes ahead of what was kicked meanwhile (it waited longer).
+        for (const a of left.agents) this.agents.add(a);
+        if (left.entries.size > 0) {
+          const later = [...this.entries];
+          this.entries.clear();
+          for (const [e, hint] of [...left.entries, ...later]) this.entries.set(e, hint);
+        }
+        this.sweepWanted ||= left.sweep;
       } catch (err) {
         this.stats.failures++;
         this.failureStreak++;
@@ -197,8 +220,12 @@ export class AcdService {
     }
   }
 
-  /** One transaction: match the kicked entries, then the kicked (or, in a sweep, all ready) agents. */
-  private async pass(agentIds: readonly string[], kicked: ReadonlyMap<string, EntryHint | undefined>, sweep: boolean): Promise<AcdOffer[]> {
+  /**
+   * One transaction: match the kicked entries, then the kicked (or, in a sweep, all ready)
+   * agents, with at most `maxSearchesPerPass` best-caller searches; what it did not get to is
+   * put in `left`.
+   */
+  private async pass(agentIds: readonly string[], kicked: ReadonlyMap<string, EntryHint | undefined>, sweep: boolean, left: Leftover): Promise<AcdOffer[]> {
     const { db, repo } = this.deps;
     const local = new Set(this.deps.localNodes().filter((n) => n.connected).map((n) => n.nodeId));
     if (local.size === 0) return [];
@@ -222,9 +249,11 @@ export class AcdService {
         return ids;
       };
       const seen = new Set<string>(); // callers offered (or looked at) in this pass
+      let searches = this.settings.maxSearchesPerPass;
       const serve = async (agent: Candidate): Promise<EntryRow | undefined> => {
         const qs = await queuesOf(agent);
         if (qs.length === 0) return undefined;
+        searches--;
         const best = await repo.lockBestWaiting(tx, qs, this.settings.liveWithinSeconds);
         // A better caller on another instance's node: that instance heard the same kick and takes it.
         if (!best || !local.has(best.nodeId)) return undefined;
@@ -247,6 +276,12 @@ export class AcdService {
       const entries: [string, EntryRow | EntryHint | undefined][] = [...kicked, ...(sweep && byEntry ? swept.map((e): [string, EntryRow] => [e.callId, e]) : [])];
       for (const [callId, known] of entries) {
         if (seen.has(callId) || ready.size === 0) continue;
+        if (searches <= 0) {
+          // A swept caller is found again by the next sweep; a kicked one keeps its kick.
+          if (kicked.has(callId)) left.entries.set(callId, kicked.get(callId));
+          else left.sweep = true;
+          continue;
+        }
         seen.add(callId);
         // A hint may be stale (the caller left, or moved on): the search below only ever takes
         // a caller that still waits, and the best one of the queue, which is right either way.
@@ -254,13 +289,29 @@ export class AcdService {
         if (!entry || ('state' in entry && entry.state !== 'waiting') || !local.has(entry.nodeId)) continue;
         const queue = await this.deps.queues.get(entry.queueId);
         if (!queue) continue;
+        let served = false;
         for (const agent of rankAgents([...ready.values()], requirementOf(queue))) {
-          const served = await serve(agent);
-          if (served?.callId === callId) break;
+          if (searches <= 0) break;
+          if ((await serve(agent))?.callId === callId) {
+            served = true;
+            break;
+          }
+        }
+        if (!served && searches <= 0 && ready.size > 0) {
+          if (kicked.has(callId)) left.entries.set(callId, kicked.get(callId));
+          else left.sweep = true;
         }
       }
       const agents = sweep && !byEntry ? servers : agentIds.map((id) => ready.get(id)).filter((a): a is Candidate => a !== undefined);
-      for (const agent of agents) if (ready.has(agent.agentId)) await serve(agent);
+      for (const agent of agents) {
+        if (!ready.has(agent.agentId)) continue;
+        if (searches <= 0) {
+          if (sweep && !byEntry) left.sweep = true;
+          else left.agents.push(agent.agentId);
+          continue;
+        }
+        await serve(agent);
+      }
       return offers;
     });
   }
