@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import type { Executor, Tx } from '../../adapters/db/database.js';
 import type { OfferOutcome } from '../../domain/calls/offers.js';
 import type { AgentStateRow } from '../agents/agents.repository.js';
+import type { OutboxRow } from '../events/outbox.repository.js';
 
 // Fixed key for pg_advisory_xact_lock: "ACD" in ASCII, then 12345.
 const ACD_LOCK_KEY = 0x414344_12345;
@@ -69,6 +70,32 @@ export class AcdRepository {
 
   async insertEntry(db: Executor, e: Omit<EntryRow, 'state' | 'offerId'>): Promise<void> {
     await db.insertInto('queueEntries').values({ ...e, state: 'waiting', offerId: null }).execute();
+  }
+
+  /**
+   * Into the queue, after the entry and the call were locked: the entry (new, or its queue and
+   * priority when the caller already had one), the call queued, its timeline row and the outbox
+   * event, as one statement.
+   */
+  async writeEnqueue(tx: Tx, w: {
+    entry: Omit<EntryRow, 'state' | 'offerId'>;
+    existing: boolean;
+    call: { holdingBridgeId: string; queuedAt: Date };
+    event: { type: 'queued' | 'overflow'; at: Date; data: Record<string, unknown> };
+    outbox: OutboxRow;
+  }): Promise<void> {
+    const e = w.entry;
+    await tx
+      .with('ent', (db) => (w.existing
+        ? db.updateTable('queueEntries').set({ queueId: e.queueId, priority: e.priority, updatedAt: sql<Date>`now()` }).where('callId', '=', e.callId)
+        : db.insertInto('queueEntries').values({ ...e, state: 'waiting', offerId: null })))
+      .with('call', (db) => db.updateTable('calls').set({
+        state: 'queued', queueId: e.queueId, priority: e.priority, holdingBridgeId: w.call.holdingBridgeId, queuedAt: w.call.queuedAt,
+        version: sql<number>`version + 1`, updatedAt: sql<Date>`now()`,
+      }).where('id', '=', e.callId))
+      .with('ev', (db) => db.insertInto('callEvents').values({ callId: e.callId, type: w.event.type, at: w.event.at, data: JSON.stringify(w.event.data) }))
+      .insertInto('outbox').values({ ...w.outbox, payload: JSON.stringify(w.outbox.payload), headers: JSON.stringify(w.outbox.headers) })
+      .execute();
   }
 
   async findEntry(db: Executor, callId: string): Promise<EntryRow | undefined> {

@@ -137,12 +137,16 @@ export class CallLedger {
       const row = await this.lockExpecting(tx, callId, from);
       assertCallMove(from, 'queued');
       const entry: EntryRow = { callId, queueId: q.queueId, nodeId: row.nodeId, priority: q.priority, enqueuedAt: existing?.enqueuedAt ?? q.enqueuedAt, state: 'waiting', offerId: null };
-      if (existing) await this.acd.updateEntry(tx, callId, { queueId: q.queueId, priority: q.priority });
-      else await this.acd.insertEntry(tx, entry);
       const overflow = row.queueId !== null && row.queueId !== q.queueId;
-      await this.calls.update(tx, callId, { state: 'queued', queueId: q.queueId, priority: q.priority, holdingBridgeId: q.holdingBridgeId, queuedAt: row.queuedAt ?? at });
-      await this.calls.appendEvent(tx, callId, overflow ? 'overflow' : 'queued', at, { queueId: q.queueId, fromQueueId: overflow ? row.queueId : undefined, priority: q.priority, ...q.data });
-      await this.outbox.append(tx, [{ type: 'call.queued', payload: { callId, queueId: q.queueId, priority: q.priority, enqueuedAt: entry.enqueuedAt.toISOString(), at: at.toISOString() } }]);
+      const [event] = this.outbox.prepare([{ type: 'call.queued', payload: { callId, queueId: q.queueId, priority: q.priority, enqueuedAt: entry.enqueuedAt.toISOString(), at: at.toISOString() } }]);
+      await this.acd.writeEnqueue(tx, {
+        entry: { callId, queueId: q.queueId, nodeId: row.nodeId, priority: q.priority, enqueuedAt: entry.enqueuedAt },
+        existing: existing !== undefined,
+        call: { holdingBridgeId: q.holdingBridgeId, queuedAt: row.queuedAt ?? at },
+        // Stored as JSON, so an absent fromQueueId is left out as before.
+        event: { type: overflow ? 'overflow' : 'queued', at, data: { queueId: q.queueId, fromQueueId: overflow ? row.queueId : undefined, priority: q.priority, ...q.data } },
+        outbox: event!,
+      });
       return entry;
     });
   }
