@@ -189,14 +189,10 @@ export class AcdService {
         const left: Leftover = { agents: [], entries: new Map(), sweep: false };
         offers = await this.pass(agents, entries, sweep, left);
         this.failureStreak = 0;
-        // Unfinished work goes ahead of what was kicked meanwhile (it waited longer).
-        for (const a of left.agents) this.agents.add(a);
-        if (left.entries.size > 0) {
-          const later = [...this.entries];
-          this.entries.clear();
-          for (const [e, hint] of [...left.entries, ...later]) this.entries.set(e, hint);
-        }
-        this.sweepWanted ||= left.sweep;
+        // Unfinished work goes ahead of what was kicked meanwhile (it waited longer). Only after
+        // a pass that offered something: searches that found only callers another instance
+        // serves would find them again at once, so then the next sweep takes the rest.
+        if (offers.length > 0) this.carryOver(left);
       } catch (err) {
         this.stats.failures++;
         this.failureStreak++;
@@ -218,6 +214,16 @@ export class AcdService {
         }
       }
     }
+  }
+
+  private carryOver(left: Leftover): void {
+    for (const a of left.agents) this.agents.add(a);
+    if (left.entries.size > 0) {
+      const later = [...this.entries];
+      this.entries.clear();
+      for (const [e, hint] of [...left.entries, ...later]) this.entries.set(e, hint);
+    }
+    this.sweepWanted ||= left.sweep;
   }
 
   /**
