@@ -165,7 +165,8 @@ describe('AMI adapter against the fake AMI server', () => {
     // The first apply rewrote an absent file (empty list), the second added the block.
     expect(server.actions('Reload')[0]?.headers.module).toBe('res_pjsip.so');
     expect(server.actions('Command')).toEqual([]);
-    expect(a.status().blocklist.state).toBe('ok');
+    // The server sees the reload before the adapter has its response.
+    await waitFor(() => a.status().blocklist.state === 'ok', 'blocklist applied');
     const file = await readFile(join(dir, 'pjsip-blocklist.conf'), 'utf8');
     expect(file).toContain('[hotline-blocklist]\ntype=acl\n');
     expect(file).toContain('deny=203.0.113.7/32');
