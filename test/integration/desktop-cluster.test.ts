@@ -45,6 +45,12 @@ async function newAgent(name: string, extension: string): Promise<{ id: string; 
   return user;
 }
 
+/** The agent-state versions stored in the agent's desktop log, in log order. */
+async function recordedVersions(agentId: string): Promise<number[]> {
+  const rows = await sql.query<{ v: number }>("SELECT (payload->>'version')::int AS v FROM desktop_messages WHERE agent_id = $1 AND type = 'agent.state' ORDER BY seq", [agentId]);
+  return rows.rows.map((r) => r.v);
+}
+
 describe('desktops across instances', () => {
   it('delivers a message recorded on instance B to the desktop on instance A', async () => {
     const agent = await newAgent('cluster-1', '1801');
@@ -79,8 +85,7 @@ describe('desktops across instances', () => {
     expect((await put({ state: 'ready' })).statusCode).toBe(200);
 
     for (const c of [client, onB.client]) await c.next((m) => m.type === 'agent.state' && m.payload.version === 6, 'the last change');
-    const rows = await sql.query("SELECT (payload->>'version')::int AS v FROM desktop_messages WHERE agent_id = $1 AND type = 'agent.state' ORDER BY seq", [agent.id]);
-    const recorded = rows.rows.map((r) => r.v as number);
+    const recorded = await recordedVersions(agent.id);
     // Two instances share the consumer, so an intermediate change can be consumed after a newer
     // one: it is then dropped, never shown after the newer state. Each version appears at most
     // once, in increasing order, and the last one is always recorded.
@@ -114,8 +119,7 @@ describe('desktops across instances', () => {
     const marker = event(42, 'not_ready');
     await b.hotline.events.publisher.publish(marker);
     await client.next((m) => m.type === 'agent.state' && m.payload.version === 42, 'version 42');
-    const rows = await sql.query("SELECT (payload->>'version')::int AS v FROM desktop_messages WHERE agent_id = $1 AND type = 'agent.state' ORDER BY seq", [agent.id]);
-    expect(rows.rows.map((r) => r.v)).toEqual([41, 42]);
+    expect(await recordedVersions(agent.id)).toEqual([41, 42]);
     expect(client.logged('agent.state').map((m) => m.payload.version)).toEqual([41, 42]);
     client.close();
   });

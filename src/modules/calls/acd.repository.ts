@@ -9,7 +9,7 @@ import { sql } from 'kysely';
 import type { Executor, Tx } from '../../adapters/db/database.js';
 import type { OfferOutcome } from '../../domain/calls/offers.js';
 import type { AgentStateRow } from '../agents/agents.repository.js';
-import type { OutboxRow } from '../events/outbox.repository.js';
+import { outboxValues, type OutboxRow } from '../events/outbox.repository.js';
 
 // Fixed key for pg_advisory_xact_lock: "ACD" in ASCII, then 12345.
 const ACD_LOCK_KEY = 0x414344_12345;
@@ -94,7 +94,7 @@ export class AcdRepository {
         version: sql<number>`version + 1`, updatedAt: sql<Date>`now()`,
       }).where('id', '=', e.callId))
       .with('ev', (db) => db.insertInto('callEvents').values({ callId: e.callId, type: w.event.type, at: w.event.at, data: JSON.stringify(w.event.data) }))
-      .insertInto('outbox').values({ ...w.outbox, payload: JSON.stringify(w.outbox.payload), headers: JSON.stringify(w.outbox.headers) })
+      .insertInto('outbox').values(outboxValues(w.outbox))
       .execute();
   }
 
@@ -199,7 +199,8 @@ export class AcdRepository {
   async lockBestWaiting(tx: Tx, queueIds: readonly string[], liveWithinSeconds: number): Promise<EntryRow | undefined> {
     if (queueIds.length === 0) return undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await sql<EntryRow & { found: boolean }>`
+      // One row always: the head found (null when nobody waits) and, when it could be locked, its entry.
+      const r = await sql<{ bestId: string | null } & { [K in keyof EntryRow]: EntryRow[K] | null }>`
         WITH best AS (
           SELECT h.call_id FROM unnest(${sql.val(queueIds)}::uuid[]) AS q(id)
           CROSS JOIN LATERAL (
@@ -217,14 +218,10 @@ export class AcdRepository {
           WHERE e.call_id = (SELECT call_id FROM best) AND e.state = 'waiting' AND c.state = 'queued'
           FOR UPDATE OF e, c
         )
-        SELECT l.*, true AS found FROM locked l
-        UNION ALL SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, EXISTS (SELECT 1 FROM best) WHERE NOT EXISTS (SELECT 1 FROM locked)`.execute(tx);
-      const row = r.rows[0];
-      if (!row?.found) return undefined; // nobody waits
-      if (row.callId !== null) {
-        const { found: _found, ...entry } = row;
-        return entry;
-      }
+        SELECT (SELECT call_id FROM best) AS "bestId", l.* FROM (VALUES (1)) AS one(x) LEFT JOIN locked l ON true`.execute(tx);
+      const { bestId, ...entry } = r.rows[0]!;
+      if (bestId === null) return undefined; // nobody waits
+      if (entry.callId !== null) return entry as EntryRow;
     }
     return undefined;
   }

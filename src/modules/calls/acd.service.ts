@@ -256,6 +256,11 @@ export class AcdService {
       };
       const seen = new Set<string>(); // callers offered (or looked at) in this pass
       let searches = this.settings.maxSearchesPerPass;
+      // A caller the pass did not get to: a kicked one keeps its kick, a swept one is found again by the next sweep.
+      const leave = (callId: string) => {
+        if (kicked.has(callId)) left.entries.set(callId, kicked.get(callId));
+        else left.sweep = true;
+      };
       const serve = async (agent: Candidate): Promise<EntryRow | undefined> => {
         const qs = await queuesOf(agent);
         if (qs.length === 0) return undefined;
@@ -283,9 +288,7 @@ export class AcdService {
       for (const [callId, known] of entries) {
         if (seen.has(callId) || ready.size === 0) continue;
         if (searches <= 0) {
-          // A swept caller is found again by the next sweep; a kicked one keeps its kick.
-          if (kicked.has(callId)) left.entries.set(callId, kicked.get(callId));
-          else left.sweep = true;
+          leave(callId);
           continue;
         }
         seen.add(callId);
@@ -303,10 +306,7 @@ export class AcdService {
             break;
           }
         }
-        if (!served && searches <= 0 && ready.size > 0) {
-          if (kicked.has(callId)) left.entries.set(callId, kicked.get(callId));
-          else left.sweep = true;
-        }
+        if (!served && searches <= 0 && ready.size > 0) leave(callId);
       }
       const agents = sweep && !byEntry ? servers : agentIds.map((id) => ready.get(id)).filter((a): a is Candidate => a !== undefined);
       for (const agent of agents) {

@@ -140,7 +140,7 @@ export class CallLedger {
       const overflow = row.queueId !== null && row.queueId !== q.queueId;
       const [event] = this.outbox.prepare([{ type: 'call.queued', payload: { callId, queueId: q.queueId, priority: q.priority, enqueuedAt: entry.enqueuedAt.toISOString(), at: at.toISOString() } }]);
       await this.acd.writeEnqueue(tx, {
-        entry: { callId, queueId: q.queueId, nodeId: row.nodeId, priority: q.priority, enqueuedAt: entry.enqueuedAt },
+        entry,
         existing: existing !== undefined,
         call: { holdingBridgeId: q.holdingBridgeId, queuedAt: row.queuedAt ?? at },
         // Stored as JSON, so an absent fromQueueId is left out as before.

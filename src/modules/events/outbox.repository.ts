@@ -11,13 +11,18 @@ export interface OutboxRow {
   readonly headers: Readonly<Record<string, string>>;
 }
 
+/** An outbox row as the `outbox` table takes it (JSON columns as text), for an insert in any statement. */
+export function outboxValues(r: OutboxRow): { id: string; subject: string; type: string; payload: string; headers: string } {
+  return { id: r.id, subject: r.subject, type: r.type, payload: JSON.stringify(r.payload), headers: JSON.stringify(r.headers) };
+}
+
 export class OutboxRepository {
   constructor(private readonly subjectPrefix: string) {}
 
   /** Must be called inside the transaction that makes the change being announced. */
   async append(tx: Tx, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
-    const rows = this.prepare(events).map((r) => ({ ...r, payload: JSON.stringify(r.payload), headers: JSON.stringify(r.headers) }));
+    const rows = this.prepare(events).map(outboxValues);
     const inserted = await tx.insertInto('outbox').values(rows).returning(['id', 'subject', 'type', 'payload', 'headers', 'createdAt']).execute();
     return inserted.map(toEnvelope);
   }
