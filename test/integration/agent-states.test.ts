@@ -250,6 +250,28 @@ describe('concurrency', () => {
   });
 });
 
+describe('concurrent changes', () => {
+  it('changes racing for one agent are each applied to the state the one before left: the log is one unbroken chain', async () => {
+    const a = await newAgent('race-chain');
+    await login(a);
+    const moves = [
+      { state: 'not_ready', reason: 'break' }, { state: 'ready' }, { state: 'not_ready', reason: 'meal' }, { state: 'not_ready', reason: 'training' },
+      { state: 'ready' }, { state: 'not_ready', reason: 'meeting' }, { state: 'ready' }, { state: 'not_ready', reason: 'break' },
+    ];
+    const results = await Promise.all(moves.map((m) => put(supervisor.token, a.id, m)));
+    for (const r of results) expect(r.statusCode, r.body).toBe(200);
+    const log = await logRows(a.id);
+    // offline → ready at login, then one row per change that was not a repeat.
+    for (let i = 1; i < log.length; i++) {
+      expect([log[i]!.from_state, log[i]!.from_reason], `row ${i}`).toEqual([log[i - 1]!.state, log[i - 1]!.reason]);
+    }
+    const row = (await sql.query<{ state: string; reason: string | null; version: number }>('SELECT state, reason, version FROM agent_states WHERE agent_id = $1', [a.id])).rows[0]!;
+    expect([row.state, row.reason]).toEqual([log.at(-1)!.state, log.at(-1)!.reason]);
+    expect(row.version).toBe(log.length + 1);
+    expect((await events(a.id)).map((e) => e.payload.version)).toEqual(log.map((_, i) => i + 2));
+  });
+});
+
 describe('wallboard and ACD candidates', () => {
   it('lists logged-in agents for supervisors and ranks ready ones by skill, then idle time', async () => {
     const skill = await ok(operator, { method: 'POST', url: '/api/v1/skills', payload: { code: 'WB-GJJ', name: '公积金' } }, 201);

@@ -125,8 +125,8 @@ export async function callCentre(o: CentreOptions = {}): Promise<CallCentre> {
   await until(async () => (await t.hotline.app.inject('/readyz')).json<{ checks: { ari?: { status: string } } }>().checks.ari?.status === 'up', 'ARI connected');
   await until(() => calls.router!.readyNodes().every((n) => n.connected), 'node reconciled');
 
-  const client = new pg.Client({ connectionString: t.dbUrl });
-  await client.connect();
+  // A small pool: tests wait on several calls at once, and one client must not run queries concurrently.
+  const client = new pg.Pool({ connectionString: t.dbUrl, max: 4 });
 
   const centre: CallCentre = {
     t, asterisk, admin, queues, agents, calls, api,

@@ -179,6 +179,29 @@ describe('ACD and call endings', () => {
     for (const a of [a1, a2, a3]) await c.api('PATCH', `/agents/${a.id}`, { skills: [] });
   });
 
+  it('skills changed while an agent is ready are used from the next pass on', async () => {
+    const skills = JSON.parse(c.queues.skills!) as { business: string };
+    await c.api('PATCH', `/agents/${a1.id}`, { skills: [] });
+    await loginInOrder(a1);
+    // The general caller makes the ACD read a1 (and keep their skills: none).
+    const general = await caller('13900000016');
+    expect((await waitCallState(c, general, 'connected')).agentId).toBe(a1.id);
+    c.asterisk.hangup(general);
+    await until(async () => (await c.agentState(a1)).state === 'ready' || undefined, 'a1 ready again');
+    const ch = await c.asterisk.inboundCall({ callerNumber: '13900000017' });
+    await waitCallState(c, ch, 'ivr');
+    c.asterisk.sendDtmf(ch, '2');
+    await waitCallState(c, ch, 'queued');
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await c.callByChannel(ch)).state).toBe('queued'); // a1 has no business skill
+    const patched = await c.api('PATCH', `/agents/${a1.id}`, { skills: [{ skillId: skills.business, level: 2 }] });
+    expect(patched.status).toBe(200);
+    // No kick: the ACD's sweep finds the caller, and a1's new skills.
+    expect((await waitCallState(c, ch, 'connected')).agentId).toBe(a1.id);
+    c.asterisk.hangup(ch);
+    await c.api('PATCH', `/agents/${a1.id}`, { skills: [] });
+  });
+
   it('longest idle first among equals, and an agent is never offered two calls', async () => {
     await loginInOrder(a2, a1);
     const chans = [await caller('13900000013'), await caller('13900000014'), await caller('13900000015')];

@@ -98,6 +98,12 @@ describe('waiting in a queue', () => {
     expect(entry[0]!.queue_id).toBe(overflowTarget);
     const queued = rec.timeline.find((e) => e.type === 'queued')!;
     expect(entry[0]!.enqueued_at.getTime()).toBeLessThanOrEqual(Date.parse((queued as unknown as { at: string }).at));
+    // Both announcements carry the place the caller kept.
+    const events = await c.sql<{ payload: { queueId: string; enqueuedAt: string } }>(
+      "SELECT payload FROM outbox WHERE type = 'call.queued' AND payload->>'callId' = $1 ORDER BY seq", [rec.id]);
+    expect(events.map((e) => [e.payload.queueId, e.payload.enqueuedAt])).toEqual([
+      [c.queues.general, entry[0]!.enqueued_at.toISOString()], [overflowTarget, entry[0]!.enqueued_at.toISOString()],
+    ]);
     c.asterisk.hangup(ch);
     expect((await waitCallState(c, ch, 'ended')).disposition).toBe('abandoned_queue');
   });

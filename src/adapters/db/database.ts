@@ -1,5 +1,6 @@
 /** The PostgreSQL pool and the Kysely instance built on it. Only repositories use `Kysely<DB>`. */
-import { CamelCasePlugin, Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { createHash } from 'node:crypto';
+import { CamelCasePlugin, Kysely, PostgresDialect, type CompiledQuery, type Compilable, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { DB } from './schema.js';
@@ -9,6 +10,46 @@ export type Tx = Transaction<DB>;
 /** Repositories take either the database or a transaction, so services own transaction scope. */
 export type Executor = Database | Tx;
 
+
+/**
+ * Starts a statement that runs as a named prepared statement on each pooled connection: it is
+ * parsed once per connection, and after a few executions PostgreSQL reuses a generic plan
+ * when it is no costlier than a custom one, where an unnamed statement is planned at every
+ * execution. On the call path planning was most of a hot statement's cost (0.2–0.6 ms each,
+ * against 0.05–0.7 ms of execution). Only for statements whose best plan does not depend on
+ * the values (lookups and writes by key), never for searches.
+ */
+export const PREPARED = '/* prepared */';
+
+/** A query builder's statement, marked `PREPARED`: run it with `executeQuery`. */
+export function prepared<O>(query: Compilable<O>): CompiledQuery<O> {
+  const c = query.compile();
+  return { ...c, sql: `${PREPARED} ${c.sql}` };
+}
+
+/** Statements one connection keeps prepared; later ones run unnamed (node-postgres never drops them). */
+const MAX_PREPARED_PER_CONNECTION = 200;
+
+type QueryFn = (...args: unknown[]) => unknown;
+/** The mark, after the indentation of a multi-line `sql` template. */
+const MARKED = /^\s*\/\* prepared \*\//;
+
+/** Gives each `PREPARED` statement text a name on this connection (a hash of the text). */
+function prepareMarkedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as QueryFn;
+  const names = new Map<string, string>();
+  (client as unknown as { query: QueryFn }).query = (text: unknown, values: unknown, callback?: unknown) => {
+    if (typeof text === 'string' && MARKED.test(text) && Array.isArray(values)) {
+      let name = names.get(text);
+      if (name === undefined && names.size < MAX_PREPARED_PER_CONNECTION) {
+        name = `hotline_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+        names.set(text, name);
+      }
+      if (name !== undefined) return callback === undefined ? query({ name, text, values }) : query({ name, text, values }, callback);
+    }
+    return query(text, values, callback);
+  };
+}
 
 export interface DbHandle {
   readonly pool: pg.Pool;
@@ -26,6 +67,7 @@ export function createDb(url: string, poolSize: number, logger: Logger): DbHandl
   });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL client error'));
+  pool.on('connect', prepareMarkedStatements);
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
   let closed = false;
   return {

@@ -5,7 +5,7 @@
  * a log row and the `agent.state_changed` event in one transaction, so concurrent requests for
  * one agent are serialised and exactly one of two conflicting moves wins.
  */
-import type { Database, Tx } from '../../adapters/db/database.js';
+import type { Database, Executor, Tx } from '../../adapters/db/database.js';
 import type { AgentCandidate } from '../../domain/acd/index.js';
 import {
   AGENT_STATE_LABELS, NOT_READY_REASON_LABELS, applyStateChange, isNoop,
@@ -17,9 +17,18 @@ import { ConflictError, DomainError, NotFoundError, ValidationError } from '../.
 import { agentEndpoint, type AgentFeature } from '../../domain/telephony/asterisk-contract.js';
 import type { NewEvent } from '../events/events.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
-import type { AgentStateRow, AgentsRepository, StateLogRow } from './agents.repository.js';
+import type { AgentStateRow, AgentsRepository, DependentWrite, StateLogRow } from './agents.repository.js';
 
 const SUPERVISORS = ['supervisor', 'admin'] as const;
+/** An unlocked change that keeps losing to others is refused after this many tries. */
+const MAX_UNLOCKED_ATTEMPTS = 20;
+
+/** The row moved on after it was read: the change was not written. */
+class StateMovedError extends ConflictError {
+  constructor() {
+    super('The agent state changed meanwhile', 'agent_state_changed');
+  }
+}
 
 export interface ActorRef {
   readonly type: StateActor;
@@ -106,7 +115,7 @@ export class AgentStatesService {
 
   /** Any state change. Throws the domain's errors for illegal moves; a repeated move changes nothing. */
   async change(agentId: string, to: AgentState, opts: ChangeOptions): Promise<AgentStateView> {
-    const view = await this.withExtensionGuard(() => this.db.transaction().execute((tx) => this.changeInTx(tx, agentId, to, opts)));
+    const view = await this.withExtensionGuard(() => this.changeUnlocked(agentId, to, opts));
     if (view.state === 'ready') this.announceReady(agentId);
     return view;
   }
@@ -117,6 +126,30 @@ export class AgentStatesService {
    */
   async changeInTx(tx: Tx, agentId: string, to: AgentState, opts: ChangeOptions): Promise<AgentStateView> {
     const current = await this.repo.lockState(tx, agentId);
+    return this.unchanged(current, agentId, to, opts) ?? toView(await this.apply(tx, current!, to, opts));
+  }
+
+  /**
+   * A change on its own needs no transaction: the row is read, and the one-statement write
+   * applies only at the version read. A change that lost to a concurrent one is worked out again
+   * from the row it lost to, as it would have been after waiting for a lock. Two round trips
+   * where a locked transaction took four, on the path from an agent turning ready to an offer.
+   */
+  private async changeUnlocked(agentId: string, to: AgentState, opts: ChangeOptions): Promise<AgentStateView> {
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.repo.findState(this.db, agentId);
+      const unchanged = this.unchanged(current, agentId, to, opts);
+      if (unchanged) return unchanged;
+      try {
+        return toView(await this.apply(this.db, current!, to, opts));
+      } catch (err) {
+        if (!(err instanceof StateMovedError) || attempt >= MAX_UNLOCKED_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /** Refuses what the options rule out; the current view when the change is a repeat; else undefined (apply it). */
+  private unchanged(current: AgentStateRow | undefined, agentId: string, to: AgentState, opts: ChangeOptions): AgentStateView | undefined {
     if (!current) throw new NotFoundError('Agent', agentId, 'agent_not_found');
     if (opts.expectedState !== undefined && current.state !== opts.expectedState) {
       throw new ConflictError(`The agent is ${current.state}, not ${opts.expectedState}`, 'agent_state_changed', { state: current.state, version: current.version });
@@ -124,8 +157,7 @@ export class AgentStatesService {
     if (opts.expectedCallId !== undefined && current.callId !== opts.expectedCallId) {
       throw new ConflictError('The agent is not busy with this call', 'agent_call_mismatch', { callId: current.callId });
     }
-    if (isNoop(current, to, opts.reason ?? null, opts.actor.type)) return toView(current);
-    return toView(await this.apply(tx, current, to, opts));
+    return isNoop(current, to, opts.reason ?? null, opts.actor.type) ? toView(current) : undefined;
   }
 
   /**
@@ -137,13 +169,13 @@ export class AgentStatesService {
   }
 
   /** `claimForOffer` inside the ACD's transaction; `events` go out with the agent's own event. */
-  async offerInTx(tx: Tx, agentId: string, callId: string, actorId = 'acd', events: readonly NewEvent[] = [], seen?: AgentStateRow): Promise<AgentStateView | null> {
+  async offerInTx(tx: Tx, agentId: string, callId: string, actorId = 'acd', events: readonly NewEvent[] = [], seen?: AgentStateRow, alsoWhenApplied: readonly DependentWrite[] = []): Promise<AgentStateView | null> {
     // `seen`: the row as the caller just read it in this transaction (the ACD's ready list). The
     // write then only happens at that version, which stands in for the row lock.
     const current = seen ?? await this.repo.lockState(tx, agentId);
     if (current?.agentId !== agentId || current.state !== 'ready' || !current.active) return null;
     try {
-      return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }, events));
+      return toView(await this.apply(tx, current, 'ringing', { actor: { type: 'system', id: actorId }, callId }, events, alsoWhenApplied));
     } catch (err) {
       if (seen && err instanceof ConflictError && err.code === 'agent_state_changed') return null; // someone else moved the agent first
       throw err;
@@ -279,22 +311,22 @@ export class AgentStatesService {
   }
 
 
-  private async apply(tx: Tx, current: AgentStateRow, to: AgentState, opts: ChangeOptions, events: readonly NewEvent[] = []): Promise<AgentStateRow> {
+  private async apply(tx: Executor, current: AgentStateRow, to: AgentState, opts: ChangeOptions, events: readonly NewEvent[] = [], alsoWhenApplied: readonly DependentWrite[] = []): Promise<AgentStateRow> {
     if (current.state === 'offline' && !current.active) throw new ConflictError('This agent is deactivated', 'agent_inactive');
     const { next, log } = applyStateChange(current, {
       to, reason: opts.reason, actor: opts.actor.type, force: opts.force, callId: opts.callId, extension: opts.extension, wrapUpSeconds: opts.wrapUpSeconds,
     }, this.clock.now());
     // The state, its log row and its events in one statement; the log id goes into the event there.
+    // Other instances' ACDs learn of a ready agent at commit, whoever made the change.
     const logId = await this.repo.applyChange(tx, {
       agentId: current.agentId, expectedVersion: current.version, next, log, actorId: opts.actor.id,
       events: this.outbox.prepare([{ type: 'agent.state_changed', payload: eventPayload(current, next.version, log, opts.actor, '') }, ...events]),
+      ...(to === 'ready' ? { notify: { channel: AGENT_READY_CHANNEL, payload: JSON.stringify({ agentId: current.agentId, instance: this.instanceId }) } } : {}),
+      alsoWhenApplied,
     });
-    if (logId === undefined) {
-      // A locked row cannot move; an unlocked one (the ACD's snapshot) moved: refuse rather than overwrite.
-      throw new ConflictError('The agent state changed meanwhile', 'agent_state_changed');
-    }
-    // Other instances' ACDs learn of a ready agent at commit, whoever made the change.
-    if (to === 'ready') await this.repo.notify(tx, AGENT_READY_CHANNEL, JSON.stringify({ agentId: current.agentId, instance: this.instanceId }));
+    // A locked row cannot move; an unlocked one (read outside a lock, the ACD's snapshot) moved:
+    // refuse rather than overwrite.
+    if (logId === undefined) throw new StateMovedError();
     return { ...current, ...next };
   }
 

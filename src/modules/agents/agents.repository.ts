@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import type { Executor, Tx } from '../../adapters/db/database.js';
+import { sql, type RawBuilder } from 'kysely';
+import { PREPARED, prepared, type Executor } from '../../adapters/db/database.js';
 import type { AgentState, AgentStateSnapshot, NotReadyReason, StateActor, StateChangeLog } from '../../domain/agents/index.js';
 import type { OutboxRow } from '../events/outbox.repository.js';
 
@@ -16,6 +16,13 @@ export interface AgentRow {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/**
+ * A write that belongs to an agent's state change (the ACD's offer rows): the body of a
+ * data-modifying CTE of `applyChange`'s statement, reading `upd` (the agent's row, there only
+ * when the change applied) so that it happens exactly when the change does.
+ */
+export type DependentWrite = RawBuilder<unknown>;
 
 export interface AgentSkillRow { agentId: string; skillId: string; skillCode: string; skillName: string; level: number }
 
@@ -75,19 +82,21 @@ export class AgentsRepository {
       .where('k.agentId', 'in', agentIds).orderBy('s.code').execute();
   }
 
+  /**
+   * Also stamps the agent row: the ACD keeps skills it has read until that stamp changes, so
+   * every change of skills must go through here.
+   */
   async replaceSkills(db: Executor, agentId: string, skills: readonly { skillId: string; level: number }[]): Promise<void> {
     await db.deleteFrom('agentSkills').where('agentId', '=', agentId).execute();
     if (skills.length) await db.insertInto('agentSkills').values(skills.map((s) => ({ agentId, skillId: s.skillId, level: s.level }))).execute();
+    // clock_timestamp(): two changes in one transaction still get different stamps.
+    await db.updateTable('agents').set({ updatedAt: sql<Date>`clock_timestamp()` }).where('userId', '=', agentId).execute();
   }
 
   async skillsActive(db: Executor, skillIds: readonly string[]): Promise<Map<string, boolean>> {
     if (skillIds.length === 0) return new Map();
     const rows = await db.selectFrom('skills').select(['id', 'active']).where('id', 'in', skillIds).execute();
     return new Map(rows.map((r) => [r.id, r.active]));
-  }
-
-  async notify(db: Executor, channel: string, payload: string): Promise<void> {
-    await sql`SELECT pg_notify(${channel}, ${payload})`.execute(db);
   }
 
   // --- Current state and its log.
@@ -98,13 +107,13 @@ export class AgentsRepository {
 
   /** The agent's state row, locked until the transaction ends: state changes of one agent queue up here. */
   async lockState(db: Executor, agentId: string): Promise<AgentStateRow | undefined> {
-    return (await db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId').innerJoin('users as u', 'u.id', 'a.userId')
-      .select(STATE_COLUMNS).where('s.agentId', '=', agentId).forUpdate('s').executeTakeFirst()) as AgentStateRow | undefined;
+    return (await db.executeQuery(prepared(db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId').innerJoin('users as u', 'u.id', 'a.userId')
+      .select(STATE_COLUMNS).where('s.agentId', '=', agentId).forUpdate('s')))).rows[0] as AgentStateRow | undefined;
   }
 
   async findState(db: Executor, agentId: string): Promise<AgentStateRow | undefined> {
-    return (await db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId').innerJoin('users as u', 'u.id', 'a.userId')
-      .select(STATE_COLUMNS).where('s.agentId', '=', agentId).executeTakeFirst()) as AgentStateRow | undefined;
+    return (await db.executeQuery(prepared(db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId').innerJoin('users as u', 'u.id', 'a.userId')
+      .select(STATE_COLUMNS).where('s.agentId', '=', agentId)))).rows[0] as AgentStateRow | undefined;
   }
 
   /** The agent logged in at this extension (the state row holds the extension only while logged in). */
@@ -124,14 +133,20 @@ export class AgentsRepository {
 
   /**
    * A state change in one statement: the state row (only if still at `expectedVersion`), its
-   * log row and the events announcing it (a compare-and-set on the version). The first event's payload gets the log row's id as
-   * `logId`. Undefined (nothing written) when the row moved on meanwhile.
+   * log row and the events announcing it (a compare-and-set on the version). The first event's
+   * payload gets the log row's id as `logId`. Undefined (nothing written) when the row moved on
+   * meanwhile. `notify` is sent (at commit) and `alsoWhenApplied` written only when the change
+   * is: a round trip each saved on the ACD's and the ready agent's paths.
    */
-  async applyChange(tx: Tx, c: { agentId: string; expectedVersion: number; next: AgentStateSnapshot; log: StateChangeLog; actorId: string | null; events: readonly OutboxRow[] }): Promise<string | undefined> {
+  async applyChange(db: Executor, c: {
+    agentId: string; expectedVersion: number; next: AgentStateSnapshot; log: StateChangeLog; actorId: string | null; events: readonly OutboxRow[];
+    notify?: { channel: string; payload: string }; alsoWhenApplied?: readonly DependentWrite[];
+  }): Promise<string | undefined> {
     const { next: n, log: l } = c;
     const events = JSON.stringify(c.events);
+    const also = (c.alsoWhenApplied ?? []).map((w, i) => sql`, ${sql.ref(`also${i}`)} AS (${w})`);
     const r = await sql<{ logId: string }>`
-      WITH upd AS (
+      ${sql.raw(PREPARED)} WITH upd AS (
         UPDATE agent_states SET state = ${n.state}, reason = ${n.reason}, since = ${n.since}, version = ${n.version}, extension = ${n.extension},
           idle_since = ${n.idleSince}, last_call_ended_at = ${n.lastCallEndedAt}, call_id = ${n.callId}, wrap_up_until = ${n.wrapUpUntil}, updated_at = now()
         WHERE agent_id = ${c.agentId} AND version = ${c.expectedVersion}
@@ -146,8 +161,8 @@ export class AgentsRepository {
           CASE WHEN x.ord = 1 THEN jsonb_set(x.e->'payload', '{logId}', to_jsonb(log.id::text)) ELSE x.e->'payload' END, x.e->'headers'
         FROM log CROSS JOIN jsonb_array_elements(${events}::jsonb) WITH ORDINALITY AS x(e, ord)
         ORDER BY x.ord
-      )
-      SELECT id::text AS "logId" FROM log`.execute(tx);
+      )${sql.join(also, sql``)}
+      SELECT id::text AS "logId"${c.notify ? sql`, pg_notify(${c.notify.channel}, ${c.notify.payload})` : sql``} FROM log`.execute(db);
     return r.rows[0]?.logId;
   }
 

@@ -11,13 +11,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Database, Tx } from '../../adapters/db/database.js';
+import type { Database, Executor, Tx } from '../../adapters/db/database.js';
 import { rankAgents, type AgentCandidate } from '../../domain/acd/index.js';
 import type { Clock } from '../../domain/clock.js';
 import type { AgentStatesService } from '../agents/agent-states.service.js';
 import type { AgentStateRow } from '../agents/agents.repository.js';
 import type { OutboxRepository } from '../events/outbox.repository.js';
-import type { AcdRepository, EntryRow } from './acd.repository.js';
+import type { AcdRepository, AgentSkill, EntryRow, ReadyAgentWithState } from './acd.repository.js';
 import { requirementOf, type QueueDirectory } from './queue-directory.js';
 
 export interface AcdOffer {
@@ -100,6 +100,9 @@ interface Candidate extends AgentCandidate {
   readonly state: AgentStateRow;
 }
 
+/** Agents whose skills the ACD keeps; far above any centre's headcount. */
+const MAX_CACHED_SKILLS = 20_000;
+
 export class AcdService {
   private readonly settings: AcdSettings;
   private readonly agents = new Set<string>();
@@ -111,6 +114,8 @@ export class AcdService {
   private stopped = false;
   private failureStreak = 0;
   readonly stats: AcdStats = { passes: 0, offers: 0, failures: 0 };
+  /** Agents' skills as last read, with the stamp of the agent row they were read at. */
+  private readonly skills = new Map<string, { stamp: string; skills: readonly AgentSkill[] }>();
 
   constructor(private readonly deps: AcdDeps) {
     this.settings = { ...DEFAULT_ACD_SETTINGS, ...deps.settings };
@@ -159,7 +164,7 @@ export class AcdService {
       await repo.heartbeat(db, this.deps.instanceId, nodes);
       const orphans = await repo.orphanedOffers(db, new Date(this.deps.clock.now().getTime() - this.settings.orphanOfferSeconds * 1000), this.settings.liveWithinSeconds * 5);
       for (const o of orphans) await this.deps.settleOrphan(o.id);
-      if (await repo.anyWaitingOn(db, nodes.filter((n) => n.connected).map((n) => n.nodeId))) {
+      if (await this.sweepMayOffer(nodes.filter((n) => n.connected).map((n) => n.nodeId))) {
         this.sweepWanted = true;
         this.schedule();
       }
@@ -236,10 +241,9 @@ export class AcdService {
     const local = new Set(this.deps.localNodes().filter((n) => n.connected).map((n) => n.nodeId));
     if (local.size === 0) return [];
     return db.transaction().execute(async (tx) => {
-      await repo.lock(tx);
       const offers: AcdOffer[] = [];
-      // Agents kicked alone need only their own rows; a caller or a sweep needs every ready agent.
-      const ready = await this.readyCandidates(tx, sweep || kicked.size > 0 ? undefined : agentIds);
+      // Under the ACD lock. Agents kicked alone need only their own rows; a caller or a sweep needs every ready agent.
+      const ready = await this.lockAndReadReady(tx, sweep || kicked.size > 0 ? undefined : agentIds);
       if (ready.size === 0) return offers;
       // In a sweep, only the queues someone waits in: an agent who serves none of them is skipped
       // without a query (1,000 callers nobody ready can serve used to cost a search per agent).
@@ -329,16 +333,49 @@ export class AcdService {
     return out;
   }
 
-  private async readyCandidates(tx: Tx, only?: readonly string[]): Promise<Map<string, Candidate>> {
-    const rows = await this.deps.repo.readyAgentsWithSkills(tx, this.settings.maxAgentsPerPass, only);
-    return new Map(rows.map((r) => [r.agentId, r]));
+  /**
+   * Whether a sweep could offer anything: someone waits here, and a ready agent serves their
+   * queue. Read without the ACD's lock, so that a centre with callers nobody ready can serve
+   * (a specialist queue after hours) does not hold every kicked pass up once a second; a
+   * change just after this look is a kick of its own, or the next tick's.
+   */
+  private async sweepMayOffer(nodeIds: readonly string[]): Promise<boolean> {
+    const waitingIn = new Set(await this.deps.repo.waitingQueueIds(this.deps.db, nodeIds));
+    if (waitingIn.size === 0) return false;
+    for (const agent of (await this.withSkills(this.deps.db, await this.deps.repo.readReadyUnlocked(this.deps.db, this.settings.maxAgentsPerPass))).values()) {
+      if ((await this.deps.queues.eligibleQueueIds(agent)).some((q) => waitingIn.has(q))) return true;
+    }
+    return false;
+  }
+
+  private async lockAndReadReady(tx: Tx, only?: readonly string[]): Promise<Map<string, Candidate>> {
+    return this.withSkills(tx, await this.deps.repo.lockAndReadReady(tx, this.settings.maxAgentsPerPass, only));
+  }
+
+  private async withSkills(db: Executor, rows: readonly ReadyAgentWithState[]): Promise<Map<string, Candidate>> {
+    // Skills are read again only for agents whose stamp moved (or never seen): the same skills
+    // as a read with the rows, at a fraction of the cost.
+    const stale = rows.filter((r) => this.skills.get(r.agentId)?.stamp !== r.skillsStamp).map((r) => r.agentId);
+    if (stale.length > 0) {
+      const read = await this.deps.repo.skillsWithStamp(db, stale);
+      if (this.skills.size + read.size > MAX_CACHED_SKILLS) this.skills.clear(); // agents deleted over a long uptime; re-read on demand
+      for (const [agentId, e] of read) this.skills.set(agentId, e);
+    }
+    const out = new Map<string, Candidate>();
+    for (const { skillsStamp: _stamp, ...r } of rows) {
+      // A stamp that still differs was read after the row: newer skills, which are the ones to use.
+      const cached = this.skills.get(r.agentId);
+      if (cached) out.set(r.agentId, { ...r, skills: cached.skills });
+    }
+    return out;
   }
 
   /**
    * The offer itself, in the pass's transaction and in the lock order entry → call → agent (the
    * entry and call came locked from the search): the agent ready → ringing at the version the
-   * pass read, then the offer row, the entry offered and the call offering. Three round trips
-   * per offer. After commit the caller's session only has to ring the agent's phone.
+   * pass read, with the offer row, the entry offered and the call offering in the same
+   * statement: one round trip per offer. After commit the caller's session only has to ring
+   * the agent's phone.
    */
   private async claim(tx: Tx, entry: EntryRow, agent: Candidate): Promise<AcdOffer | undefined> {
     const { repo, agentStates } = this.deps;
@@ -351,12 +388,11 @@ export class AcdService {
     const claimed = await agentStates.offerInTx(tx, agent.agentId, entry.callId, 'acd', [{
       type: 'call.offered',
       payload: { callId: offer.callId, offerId: offer.offerId, agentId: offer.agentId, extension: offer.extension, queueId: offer.queueId, nodeId: offer.nodeId, at: offer.offeredAt.toISOString() },
-    }], agent.state);
-    if (!claimed) return undefined;
-    await repo.recordOffer(tx, {
+    }], agent.state, repo.offerWrites({
       id: offer.offerId, callId: offer.callId, agentId: offer.agentId, extension: offer.extension, nodeId: offer.nodeId,
       channelId: offer.channelId, queueId: offer.queueId, offeredAt: offer.offeredAt,
-    });
+    }));
+    if (!claimed) return undefined;
     return offer;
   }
 }

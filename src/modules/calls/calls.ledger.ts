@@ -131,24 +131,20 @@ export class CallLedger {
 
   /** Into a queue (first time, after a no-answer, after an overflow or a recovery). */
   async enqueue(callId: string, from: CallState, q: QueueInput): Promise<EntryRow> {
+    assertCallMove(from, 'queued');
     const at = this.now();
-    return this.tx(async (tx) => {
-      const existing = await this.acd.lockEntry(tx, callId);
-      const row = await this.lockExpecting(tx, callId, from);
-      assertCallMove(from, 'queued');
-      const entry: EntryRow = { callId, queueId: q.queueId, nodeId: row.nodeId, priority: q.priority, enqueuedAt: existing?.enqueuedAt ?? q.enqueuedAt, state: 'waiting', offerId: null };
-      const overflow = row.queueId !== null && row.queueId !== q.queueId;
-      const [event] = this.outbox.prepare([{ type: 'call.queued', payload: { callId, queueId: q.queueId, priority: q.priority, enqueuedAt: entry.enqueuedAt.toISOString(), at: at.toISOString() } }]);
-      await this.acd.writeEnqueue(tx, {
-        entry,
-        existing: existing !== undefined,
-        call: { holdingBridgeId: q.holdingBridgeId, queuedAt: row.queuedAt ?? at },
-        // Stored as JSON, so an absent fromQueueId is left out as before.
-        event: { type: overflow ? 'overflow' : 'queued', at, data: { queueId: q.queueId, fromQueueId: overflow ? row.queueId : undefined, priority: q.priority, ...q.data } },
-        outbox: event!,
-      });
-      return entry;
-    });
+    // The real enqueuedAt (kept from an earlier entry) is set in the statement.
+    const [event] = this.outbox.prepare([{ type: 'call.queued', payload: { callId, queueId: q.queueId, priority: q.priority, at: at.toISOString() } }]);
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.retrying(() => this.acd.enqueue(this.db, {
+        callId, from, queueId: q.queueId, priority: q.priority, enqueuedAt: q.enqueuedAt, at, holdingBridgeId: q.holdingBridgeId, data: q.data ?? {}, outbox: event!,
+      }));
+      if (r.entry) return r.entry;
+      if (r.state === null) throw new ConflictError(`Call ${callId} has no row`, 'call_not_found');
+      // The statement saw the row as it was before another transaction moved it on; only a
+      // later state is an answer.
+      if (r.state !== from || attempt === 3) throw new StaleCallStateError(callId, from, r.state as CallState);
+    }
   }
 
   /** A supervisor (or a flag found later) raises a waiting caller's priority. */

@@ -3,7 +3,7 @@
  * caller profiles. Services own the transactions.
  */
 import { sql } from 'kysely';
-import type { Executor, Tx } from '../../adapters/db/database.js';
+import { PREPARED, prepared, type Executor, type Tx } from '../../adapters/db/database.js';
 import type { CallDisposition, CallEventType, CallState, HangupParty } from '../../domain/calls/states.js';
 import type { SurveyResult } from '../../domain/calls/announcements.js';
 
@@ -364,19 +364,18 @@ export class CallsRepository {
   // --- Caller history.
 
   async recentCallCount(db: Executor, callerNumber: string, since: Date, exceptCallId: string): Promise<number> {
-    const row = await db.selectFrom('calls').select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('callerNumber', '=', callerNumber).where('arrivedAt', '>=', since).where('id', '<>', exceptCallId).executeTakeFirstOrThrow();
-    return Number(row.n);
+    const r = await db.executeQuery(prepared(db.selectFrom('calls').select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('callerNumber', '=', callerNumber).where('arrivedAt', '>=', since).where('id', '<>', exceptCallId)));
+    return Number(r.rows[0]!.n);
   }
 
   /** Tickets of the citizen with this phone that are still open (not closed, merged, cancelled …). */
   async openTicketCount(db: Executor, phone: string): Promise<number> {
-    const row = await db.selectFrom('ticketCallers as tc').innerJoin('citizens as c', 'c.id', 'tc.citizenId').innerJoin('tickets as t', 't.id', 'tc.ticketId')
+    const r = await db.executeQuery(prepared(db.selectFrom('ticketCallers as tc').innerJoin('citizens as c', 'c.id', 'tc.citizenId').innerJoin('tickets as t', 't.id', 'tc.ticketId')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('c.phone', '=', phone)
-      .where('t.status', 'in', ['accepted', 'dispatched', 'returned', 'in_progress', 'replied'])
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
+      .where('t.status', 'in', ['accepted', 'dispatched', 'returned', 'in_progress', 'replied'])));
+    return Number(r.rows[0]!.n);
   }
 
   /**
@@ -385,7 +384,7 @@ export class CallsRepository {
    */
   async callerHistory(db: Executor, q: { phone: string; callerNumber: string; since: Date; exceptCallId: string; limit: number }): Promise<CallerHistory> {
     const r = await sql<{ confidential: boolean | null; earlier: string; tickets: { id: string; number: string; title: string; status: string; type: string; createdAt: string }[] }>`
-      SELECT (SELECT confidential FROM citizens WHERE phone = ${q.phone}) AS confidential,
+      ${sql.raw(PREPARED)} SELECT (SELECT confidential FROM citizens WHERE phone = ${q.phone}) AS confidential,
         (SELECT count(*) FROM calls WHERE caller_number = ${q.callerNumber} AND arrived_at >= ${q.since} AND id <> ${q.exceptCallId}) AS earlier,
         coalesce((SELECT json_agg(t ORDER BY t."createdAt" DESC) FROM (
           SELECT t.id, t.number, t.title, t.status, t.type, t.created_at AS "createdAt"

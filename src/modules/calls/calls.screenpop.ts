@@ -37,11 +37,15 @@ interface PopContext {
 const NO_HISTORY: CallerHistory = Object.freeze({ confidential: false, earlierCalls: 0, tickets: [] });
 /** A context prepared while the caller waited is used for offers within this long. */
 const CONTEXT_TTL_MS = 60_000;
+/** How long after a caller is queued their pop's context is read (`prepare`). */
+const PREPARE_AFTER_MS = 250;
 /** Contexts kept at most (calls end and drop theirs; this bounds what a lost end leaves). */
 const MAX_CONTEXTS = 20_000;
 
 export class ScreenPops implements DesktopPort {
   private readonly contexts = new Map<string, { at: number; context: Promise<PopContext> }>();
+  /** Queued calls whose context is read shortly (`prepare`). */
+  private readonly preparing = new Map<string, NodeJS.Timeout>();
   /** Calls this instance made a draft ticket for (a later offer looks for it first). */
   private readonly drafted = new Set<string>();
 
@@ -56,12 +60,19 @@ export class ScreenPops implements DesktopPort {
   ) {}
 
   /**
-   * The caller is queued: read what the pop will show now, while they wait, so that the offer
-   * only has to bind the draft ticket and store the message.
+   * The caller is queued: read what the pop will show while they wait, so that the offer only
+   * has to bind the draft ticket and store the message. Not at once: the ACD's pass for this
+   * caller runs now, and these reads slowed it (a caller with an agent free is offered within
+   * milliseconds, and that offer reads the context itself).
    */
   prepare(row: CallRow): void {
-    if (!this.sink) return;
-    void this.context(row).catch(() => undefined); // the offer reads it again
+    if (!this.sink || this.preparing.has(row.id)) return;
+    const timer = setTimeout(() => {
+      this.preparing.delete(row.id);
+      void this.context(row).catch(() => undefined); // the offer reads it again
+    }, PREPARE_AFTER_MS);
+    timer.unref();
+    this.preparing.set(row.id, timer);
   }
 
   offered(row: CallRow, offer: AcdOffer, extra: { awaitingAnswer: boolean; waitSeconds: number | null }): void {
@@ -94,6 +105,8 @@ export class ScreenPops implements DesktopPort {
   }
 
   callEnded(callId: string): void {
+    clearTimeout(this.preparing.get(callId));
+    this.preparing.delete(callId);
     this.contexts.delete(callId);
     this.drafted.delete(callId);
     if (!this.drafts) return;
