@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Executor, Tx } from '../../adapters/db/database.js';
+import { prepared, type Executor, type Tx } from '../../adapters/db/database.js';
 import { assertEventType, type EventEnvelope, type NewEvent } from './events.js';
 
 export interface OutboxRow {
@@ -23,7 +23,7 @@ export class OutboxRepository {
   async append(tx: Tx, events: readonly NewEvent[]): Promise<EventEnvelope[]> {
     if (events.length === 0) return [];
     const rows = this.prepare(events).map(outboxValues);
-    const inserted = await tx.insertInto('outbox').values(rows).returning(['id', 'subject', 'type', 'payload', 'headers', 'createdAt']).execute();
+    const inserted = (await tx.executeQuery(prepared(tx.insertInto('outbox').values(rows).returning(['id', 'subject', 'type', 'payload', 'headers', 'createdAt'])))).rows;
     return inserted.map(toEnvelope);
   }
 

@@ -5,7 +5,7 @@
  * with the caller's transaction.
  */
 import { sql } from 'kysely';
-import type { Executor, Tx } from '../../adapters/db/database.js';
+import { PREPARED, type Executor, type Tx } from '../../adapters/db/database.js';
 import type { CalendarDay, WorkingPeriod } from '../../domain/calendar/index.js';
 import type { SlaStage } from '../../domain/tickets/index.js';
 
@@ -126,7 +126,7 @@ export class SlaRepository {
    */
   async writeTimer(tx: Tx, t: Omit<TicketTimerRow, 'updatedAt'> & { warningJob: boolean; overdueJob: boolean }, jobKeys: readonly string[]): Promise<boolean> {
     const { rows } = await sql<{ written: number }>`
-      WITH up AS (
+      ${sql.raw(PREPARED)} WITH up AS (
         INSERT INTO sla_ticket_timers AS cur (ticket_id, stage, started_at, due_at, warn_at, policy_version, warning_job, overdue_job, scheduled, updated_at)
         VALUES (${t.ticketId}, ${t.stage}, ${t.startedAt}, ${t.dueAt}, ${t.warnAt}, ${t.policyVersion}, ${t.warningJob}, ${t.overdueJob}, false, now())
         ON CONFLICT (ticket_id) DO UPDATE SET stage = excluded.stage, started_at = excluded.started_at, due_at = excluded.due_at,

@@ -1,6 +1,6 @@
 /** All ticket SQL: state rows, numbers, assignments, callers, the transition audit, search. */
 import { sql, type Expression, type SqlBool } from 'kysely';
-import type { Executor, Tx } from '../../adapters/db/database.js';
+import { PREPARED, type Executor, type Tx } from '../../adapters/db/database.js';
 import type { TransitionRecord } from '../../domain/tickets/index.js';
 import { upsertCitizen, type CitizenRow, type CitizenUpsert } from '../citizens/citizens.repository.js';
 import type { SearchPlan } from './search.js';
@@ -148,7 +148,7 @@ export class TicketsRepository {
       SELECT t.id, ${tr.record.version}, ${tr.record.action}, ${tr.record.from}, ${tr.record.to}, ${tr.actorType}, ${tr.record.actor.id},
              ${tr.record.actor.role}, ${tr.record.actor.departmentId}::uuid, ${tr.record.reason}, ${JSON.stringify(tr.record.data)}::jsonb, ${tr.record.at}::timestamptz FROM t)`;
     const { rows } = await sql<TicketRow & { citizen: CitizenRow }>`
-      WITH c AS (${upsertCitizen(w.citizen)}),
+      ${sql.raw(PREPARED)} WITH c AS (${upsertCitizen(w.citizen)}),
       t AS (
         INSERT INTO tickets (id, number, channel, channel_meta, call_id, scope_domain, category_id, title, content, address, area_code, citizen_id,
           confidential, verification_code_hash, created_by_type, created_by_id, created_at, search_vector,
@@ -177,7 +177,7 @@ export class TicketsRepository {
 
   /** Binds the ticket to the call it was taken on, when that call is one of ours (a calls row). */
   async bindCall(db: Executor, callId: string, ticketId: string, boundBy: string): Promise<void> {
-    await sql`WITH b AS (
+    await sql`${sql.raw(PREPARED)} WITH b AS (
         INSERT INTO call_tickets (call_id, ticket_id, bound_by)
         SELECT c.id, ${ticketId}::uuid, ${boundBy} FROM calls c WHERE c.id = ${callId}::uuid
         ON CONFLICT DO NOTHING RETURNING call_id, ticket_id)
