@@ -1,9 +1,10 @@
 /**
  * Agent states at run time: login and logout, ready / not ready, and the system's moves driven by
- * the ACD and the call flow (offer, answer, no answer, call end, wrap-up). Each change locks the
- * agent's state row, validates the move in the domain state machine, and writes the new state,
- * a log row and the `agent.state_changed` event in one transaction, so concurrent requests for
- * one agent are serialised and exactly one of two conflicting moves wins.
+ * the ACD and the call flow (offer, answer, no answer, call end, wrap-up). Each change validates
+ * the move in the domain state machine and writes the new state, a log row and the
+ * `agent.state_changed` event in one statement that applies only at the version it was worked
+ * out from (the call flow's changes also hold the row lock in their transaction), so exactly one
+ * of two conflicting moves wins and the loser is worked out again or refused.
  */
 import type { Database, Executor, Tx } from '../../adapters/db/database.js';
 import type { AgentCandidate } from '../../domain/acd/index.js';

@@ -105,7 +105,7 @@ export class AgentsRepository {
     await db.insertInto('agentStates').values({ agentId, ...s }).execute();
   }
 
-  /** The agent's state row, locked until the transaction ends: state changes of one agent queue up here. */
+  /** The agent's state row, locked until the transaction ends: the call flow's changes of one agent queue up here. */
   async lockState(db: Executor, agentId: string): Promise<AgentStateRow | undefined> {
     return (await db.executeQuery(prepared(db.selectFrom('agentStates as s').innerJoin('agents as a', 'a.userId', 's.agentId').innerJoin('users as u', 'u.id', 'a.userId')
       .select(STATE_COLUMNS).where('s.agentId', '=', agentId).forUpdate('s')))).rows[0] as AgentStateRow | undefined;

@@ -89,7 +89,8 @@ export class AcdRepository {
         SELECT enqueued_at FROM queue_entries WHERE call_id = ${q.callId} FOR UPDATE
       ), c AS MATERIALIZED (
         -- Joined to e0, so the entry is locked before the call's row is.
-        SELECT c0.id, c0.node_id, c0.queue_id AS from_queue_id, c0.queued_at, e0.enqueued_at
+        SELECT c0.id, c0.node_id, c0.queue_id AS from_queue_id, c0.queued_at, e0.enqueued_at,
+               coalesce(c0.queue_id <> ${q.queueId}::uuid, false) AS overflow
         FROM calls c0 LEFT JOIN e0 ON true
         WHERE c0.id = ${q.callId} AND c0.state = ${q.from}
         FOR UPDATE OF c0
@@ -104,10 +105,9 @@ export class AcdRepository {
         FROM c WHERE calls.id = c.id
       ), ev AS (
         INSERT INTO call_events (call_id, at, type, data)
-        SELECT c.id, ${q.at}::timestamptz,
-          CASE WHEN c.from_queue_id IS NOT NULL AND c.from_queue_id <> ${q.queueId}::uuid THEN 'overflow' ELSE 'queued' END,
+        SELECT c.id, ${q.at}::timestamptz, CASE WHEN c.overflow THEN 'overflow' ELSE 'queued' END,
           jsonb_build_object('queueId', ${q.queueId}::text, 'priority', ${q.priority}::int)
-            || CASE WHEN c.from_queue_id IS NOT NULL AND c.from_queue_id <> ${q.queueId}::uuid THEN jsonb_build_object('fromQueueId', c.from_queue_id) ELSE '{}'::jsonb END
+            || CASE WHEN c.overflow THEN jsonb_build_object('fromQueueId', c.from_queue_id) ELSE '{}'::jsonb END
             || ${JSON.stringify(q.data)}::jsonb
         FROM c
       ), ob AS (
@@ -230,7 +230,7 @@ export class AcdRepository {
     }));
   }
 
-  /** These agents' skills with levels (none: an empty list), with the stamp they were read at. */
+  /** These agents' skills with levels (none: an empty list), with the stamp of the agent row they were read at. */
   async skillsWithStamp(db: Executor, agentIds: readonly string[]): Promise<Map<string, { stamp: string; skills: AgentSkill[] }>> {
     const out = new Map<string, { stamp: string; skills: AgentSkill[] }>();
     if (agentIds.length === 0) return out;
@@ -307,11 +307,6 @@ export class AcdRepository {
       .where('s.state', '=', 'ready').where('a.active', '=', true)
       .orderBy('s.idleSince').orderBy('s.agentId').limit(limit).execute();
     return rows.map((r) => ({ agentId: r.agentId, extension: r.extension!, idleSince: r.idleSince!, languages: r.languages }));
-  }
-
-  async agentSkills(db: Executor, agentIds: readonly string[]): Promise<{ agentId: string; skillId: string; level: number }[]> {
-    if (agentIds.length === 0) return [];
-    return db.selectFrom('agentSkills').select(['agentId', 'skillId', 'level']).where('agentId', 'in', agentIds).execute();
   }
 
   /** Logged-in agents (ready, ringing, on a call or in wrap-up) with skills and languages. */

@@ -97,9 +97,9 @@ export class CallInsights {
   private async loadQueueStats(queue: PublicQueue): Promise<QueueStats> {
     const nowMs = this.now().getTime();
     const [aht, staffed] = await Promise.all([this.calls.averageHandleSeconds(this.db, queue.id, new Date(nowMs - AHT_WINDOW_MS)), this.acd.staffedAgents(this.db)]);
-    const skills = await this.acd.agentSkills(this.db, staffed.map((a) => a.agentId));
+    const skills = await this.acd.skillsWithStamp(this.db, staffed.map((a) => a.agentId));
     const req = requirementOf(queue);
-    const eligible = staffed.filter((a) => isEligible({ agentId: a.agentId, languages: a.languages, idleSince: new Date(0), skills: skills.filter((s) => s.agentId === a.agentId) }, req)).length;
+    const eligible = staffed.filter((a) => isEligible({ agentId: a.agentId, languages: a.languages, idleSince: new Date(0), skills: skills.get(a.agentId)?.skills ?? [] }, req)).length;
     return { averageHandleSeconds: aht ?? DEFAULT_HANDLE_SECONDS, staffedAgents: eligible };
   }
 }
